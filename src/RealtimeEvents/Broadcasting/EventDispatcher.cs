@@ -1,0 +1,217 @@
+using Microsoft.Extensions.Logging;
+using RealtimeEvents.Internal;
+using RealtimeEvents.Routing;
+
+namespace RealtimeEvents.Broadcasting;
+
+/// <summary>
+/// The one loop per node that tails the event log and routes each event. It is the only writer into subscription
+/// queues, so every subscriber sees the log's order.
+/// </summary>
+internal sealed class EventDispatcher : IAsyncDisposable
+{
+    private const int BatchSize = 512;
+
+    private readonly IEventLog _log;
+    private readonly SubscriptionRouter _router;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _drainRequested = new();
+    private readonly CancellationTokenSource _stopOrDrain;
+    private readonly Lock _gate = new();
+    private Task? _loop;
+    private EventPosition _position;
+    private EventPosition? _drainTarget;
+    private int _disposed;
+
+    public EventDispatcher(IEventLog log, SubscriptionRouter router, ILogger logger)
+    {
+        _log = log;
+        _router = router;
+        _logger = logger;
+        _stopOrDrain = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _drainRequested.Token);
+    }
+
+    /// <summary>Gets the position of the last event routed.</summary>
+    public EventPosition Position
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _position;
+            }
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the loop is running.</summary>
+    public bool IsRunning => _loop is { IsCompleted: false };
+
+    /// <summary>Starts the loop at the log's current position, once; later calls do nothing.</summary>
+    public void EnsureStarted()
+    {
+        if (_loop is not null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_loop is not null || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _position = _log.CurrentPosition;
+            Log.DispatcherStarted(_logger, _position);
+            _loop = Task.Run(RunAsync);
+        }
+    }
+
+    /// <summary>Routes everything appended so far, then stops. Gives up waiting when <paramref name="cancellationToken"/> fires.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        Task? loop;
+        lock (_gate)
+        {
+            loop = _loop;
+            _drainTarget = _log.CurrentPosition;
+            if (loop is null)
+            {
+                _stopping.Cancel();
+                return;
+            }
+        }
+
+        await _drainRequested.CancelAsync().ConfigureAwait(false); // wakes a loop waiting for appends to see the drain target
+        using (cancellationToken.Register(_stopping.Cancel))
+        {
+            await loop.WaitAsync(Timeout.InfiniteTimeSpan, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        Log.DispatcherStopped(_logger, Position);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+
+        _stopOrDrain.Dispose();
+        _drainRequested.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                if (await DispatchOnceAsync(token).ConfigureAwait(false))
+                {
+                    return; // drained for shutdown
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The loop must survive anything a log or subscriber throws; the failure is logged.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.DispatcherFailed(_logger, Position, ex);
+            }
+        }
+    }
+
+    /// <summary>Routes one batch, or waits for one. Returns true when a requested drain is complete.</summary>
+    private async ValueTask<bool> DispatchOnceAsync(CancellationToken token)
+    {
+        EventPosition position;
+        EventPosition? drainTarget;
+        lock (_gate)
+        {
+            position = _position;
+            drainTarget = _drainTarget;
+        }
+
+        if (drainTarget is { } target && position.Sequence >= target.Sequence)
+        {
+            return true;
+        }
+
+        var result = await _log.ReadAsync(position, BatchSize, token).ConfigureAwait(false);
+        if (result.Events.Count == 0)
+        {
+            if (result.Status == ResumeStatus.Complete)
+            {
+                if (drainTarget is not null)
+                {
+                    return true;
+                }
+
+                try
+                {
+                    await _log.WaitForEventsAsync(position, _stopOrDrain.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                {
+                    // A drain was requested: the next pass routes what is left and stops.
+                }
+
+                return false;
+            }
+
+            // Epoch changed with an empty log: start over at its current position.
+            lock (_gate)
+            {
+                _position = result.CurrentPosition;
+            }
+
+            return false;
+        }
+
+        if (result.Status != ResumeStatus.Complete)
+        {
+            // Events were evicted before they could be routed (or the log was replaced): everyone is told.
+            Log.DispatcherGap(_logger, result.Status, position);
+            var first = new EventPosition(position.Epoch, position.Sequence + 1);
+            var last = new EventPosition(result.Events[0].Epoch, Math.Max(0, result.Events[0].Sequence - 1));
+            foreach (var subscription in _router.Subscriptions)
+            {
+                subscription.RecordLoss(first, last);
+            }
+        }
+
+        foreach (var evt in result.Events)
+        {
+            _router.Route(evt);
+        }
+
+        lock (_gate)
+        {
+            _position = result.Events[^1].Position;
+        }
+
+        return false;
+    }
+
+    /// <summary>Gets how far the dispatcher is behind the log, in events.</summary>
+    public long Lag => Math.Max(0, _log.CurrentPosition.Sequence - Position.Sequence);
+}
