@@ -98,6 +98,11 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable
 
         var id = request.Id ?? "sub-" + Interlocked.Increment(ref _nextSubscriptionId).ToString(CultureInfo.InvariantCulture);
         var queue = new SubscriptionQueue(_options.SubscriptionQueueCapacity, _options.LagPolicy, _options.MaxConsecutiveOverflows);
+        if (resumeAfter is not null)
+        {
+            queue.BeginReplay(); // before routing starts: drops until the replay catches up are of events history covers
+        }
+
         var subscription = new Subscription(this, id, filter, queue, _log, _time, _logger, _options.ReplayPageSize, snapshots);
 
         // Registered before history is read, so nothing published meanwhile can fall between replay and live.

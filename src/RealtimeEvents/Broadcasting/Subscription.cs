@@ -11,7 +11,7 @@ namespace RealtimeEvents.Broadcasting;
 /// Resume handoff: the subscription is added to the router <em>before</em> history is read, so every event dispatched
 /// from then on lands in its queue. The reader then pages through history (at its own pace, so a long resume never
 /// overflows the queue) and goes live once history has been read up to the event just before the oldest one queued;
-/// queued events that history already delivered are skipped by sequence. Drops from the queue during the replay are of
+/// queued events that history already delivered are removed by sequence inside the queue, so they are neither delivered twice nor reported as lost when pushed out. Drops from the queue during the replay are of
 /// events history covers, so they are not reported.
 /// </remarks>
 internal sealed class Subscription : ISubscription
@@ -28,7 +28,6 @@ internal sealed class Subscription : ISubscription
     private bool _replaying;
     private EventPosition _cursor;
     private bool _logDrained;
-    private long _dedupeThrough = -1;
     private long _delivered;
     private int _disposed;
 
@@ -78,9 +77,9 @@ internal sealed class Subscription : ISubscription
     internal RealtimeEvent? LastRouted { get; set; }
 
     /// <summary>Starts replaying history after <paramref name="after"/>; reads the first page to learn whether the resume is complete.</summary>
+    /// <remarks>The queue must already be in replay mode (<see cref="SubscriptionQueue.BeginReplay"/>) before the subscription is routed to.</remarks>
     internal async ValueTask StartReplayAsync(EventPosition after, CancellationToken cancellationToken)
     {
-        _queue.BeginReplay();
         _replaying = true;
         _cursor = after;
         await LoadPageAsync(cancellationToken).ConfigureAwait(false);
@@ -142,20 +141,10 @@ internal sealed class Subscription : ISubscription
             return false;
         }
 
-        while (_queue.TryDequeue(out var queued))
+        if (_queue.TryDequeue(out var queued))
         {
             if (queued.Event is { } evt)
             {
-                if (_dedupeThrough >= 0)
-                {
-                    if (evt.Sequence <= _dedupeThrough && string.Equals(evt.Epoch, _cursor.Epoch, StringComparison.Ordinal))
-                    {
-                        continue; // history already delivered it
-                    }
-
-                    _dedupeThrough = -1;
-                }
-
                 item = Deliver(evt);
                 return true;
             }
@@ -230,10 +219,9 @@ internal sealed class Subscription : ISubscription
                 break;
             }
 
-            if (_queue.TryGoLive(_cursor.Sequence, _logDrained))
+            if (_queue.TryGoLive(_cursor, _logDrained))
             {
                 _replaying = false;
-                _dedupeThrough = _cursor.Sequence;
                 break;
             }
 

@@ -40,6 +40,7 @@ internal sealed class SubscriptionQueue
     private long _dropsInEpisode;
     private int _overflowStreak;
     private bool _replaying;
+    private EventPosition? _skipThrough;
 
     private bool _readerWaiting;
     private SubscriptionEndReason? _endReason;
@@ -92,6 +93,16 @@ internal sealed class SubscriptionQueue
             if (_endReason is not null)
             {
                 return outcome;
+            }
+
+            if (_skipThrough is { } skip)
+            {
+                if (evt.Sequence <= skip.Sequence && string.Equals(evt.Epoch, skip.Epoch, StringComparison.Ordinal))
+                {
+                    return outcome; // history already delivered it (the dispatcher trails the resume)
+                }
+
+                _skipThrough = null; // the dispatcher routes in order: nothing older comes after this
             }
 
             var key = evt.ConflationKey;
@@ -225,24 +236,31 @@ internal sealed class SubscriptionQueue
 
     /// <summary>
     /// Ends a resume when history has been read through <paramref name="replayedThrough"/> and nothing after it can have
-    /// been lost: the oldest queued event follows it directly (older queued ones are duplicates the reader skips), or the
-    /// queue is empty and the log had nothing newer. Drops so far were all of events history covered.
+    /// been lost: the oldest queued event follows it directly, or the queue is empty and the log had nothing newer.
+    /// Queued events that history already delivered are removed, and ones the dispatcher routes later are ignored, so they
+    /// are neither delivered twice nor, when pushed out, reported as lost. Drops so far were all of events history covered.
     /// </summary>
-    public bool TryGoLive(long replayedThrough, bool logDrained)
+    public bool TryGoLive(EventPosition replayedThrough, bool logDrained)
     {
         lock (_gate)
         {
-            if (_gapCount > 0 && _gapLast.Sequence > replayedThrough)
+            if (_gapCount > 0 && _gapLast.Sequence > replayedThrough.Sequence)
             {
                 return false;
             }
 
-            if (_live > 0 ? FirstLiveLocked().Sequence > replayedThrough + 1 : !logDrained)
+            while (_live > 0 && FirstLiveLocked().Sequence <= replayedThrough.Sequence)
+            {
+                PopLiveLocked();
+            }
+
+            if (_live > 0 ? FirstLiveLocked().Sequence > replayedThrough.Sequence + 1 : !logDrained)
             {
                 return false;
             }
 
             _replaying = false;
+            _skipThrough = replayedThrough;
             _gapCount = 0;
             _gapCountUnknown = false;
             _dropsInEpisode = 0;

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using System.Text.Unicode;
 
 namespace RealtimeEvents;
 
@@ -64,9 +65,16 @@ public readonly struct EventData : IEquatable<EventData>
     /// <summary>Uses UTF-8 JSON as the payload, after checking that it is one well-formed JSON value.</summary>
     /// <param name="utf8Json">The UTF-8 JSON; the bytes are copied.</param>
     /// <returns>The payload.</returns>
-    /// <exception cref="ArgumentException">The bytes are not one well-formed JSON value.</exception>
+    /// <exception cref="ArgumentException">The bytes are not valid UTF-8 or not one well-formed JSON value.</exception>
     public static EventData FromUtf8Json(ReadOnlySpan<byte> utf8Json)
     {
+        // The reader does not check the UTF-8 inside string values, and the bytes go out verbatim in text frames,
+        // which a browser closes on invalid UTF-8; so check the encoding too.
+        if (!Utf8.IsValid(utf8Json))
+        {
+            throw new ArgumentException("Event data must be one well-formed JSON value: the bytes are not valid UTF-8.", nameof(utf8Json));
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 64 });

@@ -83,17 +83,19 @@ public sealed class EventDraft
     /// <summary>
     /// Gets the conflation key: when a subscriber is behind, a newer event with the same key replaces an older
     /// one still waiting in its queue, so progress updates do not push out other events. Terminal events
-    /// (completed, failed, cancelled) are never conflated. The default value is <see langword="null"/> (never conflated).
+    /// (completed, failed, cancelled) are never conflated. 1 to 512 characters, so a whole topic and type fit in one key.
+    /// The default value is <see langword="null"/> (never conflated).
     /// </summary>
-    /// <exception cref="ArgumentException">The value is empty or longer than 256 characters.</exception>
+    /// <exception cref="ArgumentException">The value is empty or longer than 512 characters.</exception>
     public string? ConflationKey
     {
         get => _conflationKey;
         init
         {
-            if (value is not null && value.Length is 0 or > 256)
+            // Room for a topic (256), a separator and a type (128): the standard progress key is topic + "#" + type.
+            if (value is not null && value.Length is 0 or > 512)
             {
-                throw new ArgumentException("Conflation key must be 1 to 256 characters.", nameof(ConflationKey));
+                throw new ArgumentException("Conflation key must be 1 to 512 characters.", nameof(ConflationKey));
             }
 
             _conflationKey = value;
