@@ -6,7 +6,7 @@ public sealed class FakeTimeProvider : TimeProvider
     private readonly Lock _gate = new();
     private readonly List<FakeTimer> _timers = [];
     private DateTimeOffset _now;
-    private long _timestamp;
+    private long _timestamp = TimeSpan.TicksPerDay; // non-zero: the library reads a 0 timestamp as "unknown"
 
     public FakeTimeProvider(DateTimeOffset? start = null) => _now = start ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -25,6 +25,18 @@ public sealed class FakeTimeProvider : TimeProvider
         lock (_gate)
         {
             return _timestamp;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether any timer is waiting to fire (for example a Task.Delay on this clock).</summary>
+    public bool HasPendingTimers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Exists(t => t.DueAt != long.MaxValue);
+            }
         }
     }
 

@@ -11,7 +11,7 @@ using RealtimeEvents.Snapshots;
 namespace RealtimeEvents.Broadcasting;
 
 /// <summary>The default <see cref="IEventBroadcaster"/>: publish to the log, subscribe with a bounded queue each.</summary>
-internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable
+internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable, IDisposable
 {
     private readonly IEventLog _log;
     private readonly SubscriptionRouter _router = new();
@@ -34,7 +34,7 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable
         _time = time;
         Metrics = metrics;
         _logger = loggerFactory.CreateLogger("RealtimeEvents.Broadcaster");
-        _dispatcher = new EventDispatcher(log, _router, loggerFactory.CreateLogger("RealtimeEvents.Dispatcher"));
+        _dispatcher = new EventDispatcher(log, _router, time, loggerFactory.CreateLogger("RealtimeEvents.Dispatcher"));
         metrics.ObserveQueueDepth(() => _router.Subscriptions.Sum(s => (long)s.QueueDepth));
     }
 
@@ -72,6 +72,7 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable
             return false;
         }
 
+        activity?.SetTag("realtime_events.position", published.Position.ToString());
         Metrics.Published.Add(1);
         return true;
     }
@@ -101,6 +102,10 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable
         if (resumeAfter is not null)
         {
             queue.BeginReplay(); // before routing starts: drops until the replay catches up are of events history covers
+        }
+        else
+        {
+            queue.StartAfter(_log.CurrentPosition); // the dispatcher may still be routing events published before this call
         }
 
         var subscription = new Subscription(this, id, filter, queue, _log, _time, _logger, _options.ReplayPageSize, snapshots);
@@ -148,6 +153,9 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable
             Remove(subscription);
         }
     }
+
+    /// <summary>For containers disposed synchronously; the dispatcher stops promptly once cancelled.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     internal void Remove(Subscription subscription)
     {

@@ -15,6 +15,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
     private readonly IEventLog _log;
     private readonly SubscriptionRouter _router;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _drainRequested = new();
     private readonly CancellationTokenSource _stopOrDrain;
@@ -24,9 +25,10 @@ internal sealed class EventDispatcher : IAsyncDisposable
     private EventPosition? _drainTarget;
     private int _disposed;
 
-    public EventDispatcher(IEventLog log, SubscriptionRouter router, ILogger logger)
+    public EventDispatcher(IEventLog log, SubscriptionRouter router, TimeProvider time, ILogger logger)
     {
         _log = log;
+        _time = time;
         _router = router;
         _logger = logger;
         _stopOrDrain = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, _drainRequested.Token);
@@ -118,14 +120,24 @@ internal sealed class EventDispatcher : IAsyncDisposable
     private async Task RunAsync()
     {
         var token = _stopping.Token;
+        var failures = 0;
         while (!token.IsCancellationRequested)
         {
             try
             {
+                if (failures > 0)
+                {
+                    // A log that keeps failing (a broker that is down) is retried with backoff, not in a hot loop.
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(failures, 10))));
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                }
+
                 if (await DispatchOnceAsync(token).ConfigureAwait(false))
                 {
                     return; // drained for shutdown
                 }
+
+                failures = 0;
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -135,6 +147,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                failures++;
                 Log.DispatcherFailed(_logger, Position, ex);
             }
         }
@@ -195,18 +208,27 @@ internal sealed class EventDispatcher : IAsyncDisposable
             var last = new EventPosition(result.Events[0].Epoch, Math.Max(0, result.Events[0].Sequence - 1));
             foreach (var subscription in _router.Subscriptions)
             {
-                subscription.RecordLoss(first, last);
+                subscription.RecordLoss(first, last,
+                    result.Status == ResumeStatus.EpochChanged ? GapReason.EpochChanged : GapReason.HistoryTruncated);
             }
         }
 
-        foreach (var evt in result.Events)
+        var routed = position;
+        try
         {
-            _router.Route(evt);
+            foreach (var evt in result.Events)
+            {
+                _router.Route(evt);
+                routed = evt.Position;
+            }
         }
-
-        lock (_gate)
+        finally
         {
-            _position = result.Events[^1].Position;
+            // Progress is kept per event: after a failure only the event that failed is routed again, not the batch.
+            lock (_gate)
+            {
+                _position = routed;
+            }
         }
 
         return false;

@@ -13,7 +13,10 @@ public interface ISubscription : IAsyncDisposable, IDisposable
     /// <summary>Gets the filter built from the request.</summary>
     EventFilter Filter { get; }
 
-    /// <summary>Gets whether the requested resume (or snapshot) could be served completely; <see langword="null"/> when none was requested.</summary>
+    /// <summary>
+    /// Gets whether the first history read of the requested resume (or snapshot) was complete; <see langword="null"/> when
+    /// none was requested. Anything lost later during a long replay arrives as a <see cref="SubscriptionItemKind.Gap"/> item.
+    /// </summary>
     ResumeStatus? Resume { get; }
 
     /// <summary>Gets the snapshots delivered first, when the request asked for them; empty otherwise.</summary>

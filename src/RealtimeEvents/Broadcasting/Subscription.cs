@@ -108,7 +108,7 @@ internal sealed class Subscription : ISubscription
     }
 
     /// <summary>Tells the subscriber that the dispatcher itself lost events (it fell behind the log's retention).</summary>
-    internal void RecordLoss(EventPosition first, EventPosition last) => _queue.RecordLoss(first, last);
+    internal void RecordLoss(EventPosition first, EventPosition last, GapReason reason) => _queue.RecordLoss(first, last, reason);
 
     /// <summary>Ends the subscription with <paramref name="reason"/>; returns false when it had already ended.</summary>
     internal bool End(SubscriptionEndReason reason, bool keepQueued) => _queue.End(reason, keepQueued);
@@ -134,7 +134,7 @@ internal sealed class Subscription : ISubscription
         {
             if (_pageIndex < _page.Count)
             {
-                item = Deliver(_page[_pageIndex++]);
+                item = Deliver(_page[_pageIndex++], live: false);
                 return true;
             }
 
@@ -145,15 +145,15 @@ internal sealed class Subscription : ISubscription
         {
             if (queued.Event is { } evt)
             {
-                item = Deliver(evt);
+                item = Deliver(evt, live: true);
                 return true;
             }
 
             if (queued.Drop is { } drop)
             {
                 var before = new EventPosition(drop.First.Epoch, drop.First.Sequence - 1);
-                var reason = drop.Count is null ? GapReason.HistoryTruncated : GapReason.Overflow;
-                item = SubscriptionItem.ForGap(new GapNotice(reason, drop.Count, drop.First, drop.Last, _log.CanResumeFrom(before)));
+                var recoverable = drop.Reason != GapReason.EpochChanged && _log.CanResumeFrom(before);
+                item = SubscriptionItem.ForGap(new GapNotice(drop.Reason, drop.Count, drop.First, drop.Last, recoverable));
                 return true;
             }
 
@@ -191,12 +191,12 @@ internal sealed class Subscription : ISubscription
         return ValueTask.CompletedTask;
     }
 
-    private SubscriptionItem Deliver(RealtimeEvent evt)
+    private SubscriptionItem Deliver(RealtimeEvent evt, bool live)
     {
         Volatile.Write(ref _delivered, _delivered + 1);
         var metrics = _owner.Metrics;
         metrics.Delivered.Add(1);
-        if (metrics.DeliveryLatency.Enabled && evt.Timestamp != 0)
+        if (live && metrics.DeliveryLatency.Enabled && evt.Timestamp != 0) // replayed history would skew publish-to-read latency
         {
             metrics.DeliveryLatency.Record(_time.GetElapsedTime(evt.Timestamp).TotalMilliseconds);
         }

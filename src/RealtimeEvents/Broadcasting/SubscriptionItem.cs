@@ -31,7 +31,8 @@ public readonly struct SubscriptionItem
     /// <returns>The description.</returns>
     public override string ToString() => Kind switch
     {
-        SubscriptionItemKind.Event => $"event {Event!.Position} {Event.Type} {Event.Topic}",
+        SubscriptionItemKind.Event when Event is { } evt => $"event {evt.Position} {evt.Type} {evt.Topic}",
+        SubscriptionItemKind.Event => "(empty item)",
         SubscriptionItemKind.Gap => $"gap {Gap}",
         SubscriptionItemKind.Snapshot => $"snapshot {Snapshot!.Topic} at {Snapshot.Position}",
         _ => $"ended ({EndReason})",

@@ -35,6 +35,7 @@ internal sealed class SubscriptionQueue
 
     private long _gapCount;
     private bool _gapCountUnknown;
+    private GapReason _gapReason;
     private EventPosition _gapFirst;
     private EventPosition _gapLast;
     private long _dropsInEpisode;
@@ -163,7 +164,7 @@ internal sealed class SubscriptionQueue
         {
             if (_gapCount > 0 && !_replaying)
             {
-                item = new QueueItem(null, new DropRecord(_gapCountUnknown ? null : _gapCount, _gapFirst, _gapLast), null);
+                item = new QueueItem(null, new DropRecord(_gapCountUnknown ? null : _gapCount, _gapFirst, _gapLast, _gapCountUnknown ? _gapReason : GapReason.Overflow), null);
                 _gapCount = 0;
                 _gapCountUnknown = false;
                 _dropsInEpisode = 0;
@@ -198,7 +199,7 @@ internal sealed class SubscriptionQueue
     /// Records events this subscription never received because the dispatcher fell behind the log's retention; the
     /// reader is told with the next drop record (count unknown, as the lost events were never matched).
     /// </summary>
-    public void RecordLoss(EventPosition first, EventPosition last)
+    public void RecordLoss(EventPosition first, EventPosition last, GapReason reason)
     {
         bool wake;
         lock (_gate)
@@ -216,12 +217,22 @@ internal sealed class SubscriptionQueue
             _gapLast = last;
             _gapCount++;
             _gapCountUnknown = true;
+            _gapReason = reason;
             wake = TakeWakeLocked();
         }
 
         if (wake)
         {
             _doorbell.Writer.TryWrite(true);
+        }
+    }
+
+    /// <summary>Ignores events at or before <paramref name="position"/>: a new subscription starts with the next event published.</summary>
+    public void StartAfter(EventPosition position)
+    {
+        lock (_gate)
+        {
+            _skipThrough = position;
         }
     }
 
@@ -464,7 +475,7 @@ internal sealed class SubscriptionQueue
         public bool EndedForLag;
     }
 
-    internal readonly record struct DropRecord(long? Count, EventPosition First, EventPosition Last);
+    internal readonly record struct DropRecord(long? Count, EventPosition First, EventPosition Last, GapReason Reason = GapReason.Overflow);
 
     internal readonly record struct QueueItem(RealtimeEvent? Event, DropRecord? Drop, SubscriptionEndReason? End);
 }

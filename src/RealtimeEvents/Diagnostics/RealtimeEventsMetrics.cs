@@ -27,6 +27,8 @@ internal sealed class RealtimeEventsMetrics : IDisposable
             "Events waiting in all subscription queues.");
     }
 
+    public Meter Meter => _meter;
+
     public Counter<long> Published { get; }
 
     public Counter<long> Delivered { get; }

@@ -60,9 +60,6 @@ internal sealed class InMemoryEventLog : IEventLog, IDisposable
     public bool TryAppend(EventDraft draft, [NotNullWhen(true)] out RealtimeEvent? appended)
     {
         ArgumentNullException.ThrowIfNull(draft);
-        var now = _time.GetUtcNow();
-        var timestamp = _time.GetTimestamp();
-        var id = draft.Id ?? Guid.CreateVersion7(now).ToString("N");
         TaskCompletionSource? waiter;
         lock (_gate)
         {
@@ -72,6 +69,10 @@ internal sealed class InMemoryEventLog : IEventLog, IDisposable
                 return false;
             }
 
+            // Read the clock under the lock so time never goes backwards as the sequence goes up (age eviction relies on it).
+            var now = _time.GetUtcNow();
+            var timestamp = _time.GetTimestamp();
+            var id = draft.Id ?? Guid.CreateVersion7(now).ToString("N");
             var evt = RealtimeEvent.Create(draft, id, now, new EventPosition(_epoch, _lastSequence + 1), timestamp);
             AddLocked(evt);
             _lastSequence = evt.Sequence;

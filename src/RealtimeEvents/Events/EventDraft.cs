@@ -83,7 +83,7 @@ public sealed class EventDraft
     /// <summary>
     /// Gets the conflation key: when a subscriber is behind, a newer event with the same key replaces an older
     /// one still waiting in its queue, so progress updates do not push out other events. Terminal events
-    /// (completed, failed, cancelled) are never conflated. 1 to 512 characters, so a whole topic and type fit in one key.
+    /// (completed, failed, cancelled, timed_out; see <see cref="EventNames.IsTerminalType"/>) are never conflated. 1 to 512 characters, so a whole topic and type fit in one key.
     /// The default value is <see langword="null"/> (never conflated).
     /// </summary>
     /// <exception cref="ArgumentException">The value is empty or longer than 512 characters.</exception>

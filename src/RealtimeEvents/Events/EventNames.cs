@@ -139,7 +139,10 @@ public static class EventNames
         return true;
     }
 
-    /// <summary>Returns whether the type's action (its last segment) ends a piece of work: completed, failed or cancelled.</summary>
+    /// <summary>
+    /// Returns whether the type's action (its last segment) ends a piece of work: <c>completed</c>, <c>failed</c>,
+    /// <c>cancelled</c> (or <c>canceled</c>) or <c>timed_out</c>.
+    /// </summary>
     /// <param name="type">A valid event type.</param>
     /// <returns><see langword="true"/> for terminal events, which are never conflated away.</returns>
     public static bool IsTerminalType(string type)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 
 namespace RealtimeEvents;
@@ -64,7 +63,7 @@ public sealed class RealtimeEvent
     /// <summary>Gets the conflation key; always <see langword="null"/> for terminal events.</summary>
     public string? ConflationKey { get; }
 
-    /// <summary>Gets a value indicating whether the event ends a piece of work (completed, failed, cancelled).</summary>
+    /// <summary>Gets a value indicating whether the event ends a piece of work (see <see cref="EventNames.IsTerminalType"/>).</summary>
     public bool IsTerminal { get; }
 
     /// <summary>
@@ -113,7 +112,7 @@ public sealed class RealtimeEvent
             writer.WriteString(JsonNames.Type, Type);
             writer.WriteString(JsonNames.Topic, Topic);
             writer.WriteString(JsonNames.Priority, PriorityNames.ToWire(Priority));
-            writer.WriteString(JsonNames.Time, Time.ToString("O", CultureInfo.InvariantCulture));
+            writer.WriteString(JsonNames.Time, Time); // ISO 8601, no escaping of '+'
             writer.WriteString(JsonNames.Epoch, Epoch);
             writer.WriteNumber(JsonNames.Seq, Sequence);
             writer.WritePropertyName(JsonNames.Data);

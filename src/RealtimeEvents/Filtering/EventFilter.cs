@@ -53,7 +53,7 @@ public sealed class EventFilter
     /// <summary>Gets the topic patterns.</summary>
     public IReadOnlyList<string> TopicPatterns { get; }
 
-    /// <summary>Gets the type patterns; empty means every type.</summary>
+    /// <summary>Gets the type patterns; empty, or <c>*</c> alone, means every type.</summary>
     public IReadOnlyList<string> Types { get; }
 
     /// <summary>Gets the lowest priority that matches.</summary>
@@ -163,7 +163,9 @@ public sealed class EventFilter
 
         if (typePatterns.Exists(p => p.Text == "*"))
         {
-            typePatterns.Clear(); // '*' alone means every type, the same as naming none
+            // '*' means every type. Keep it (alone) rather than clearing the list: an empty list would read as "no
+            // types named", and a later WithTypes would then narrow the filter to the added patterns only.
+            typePatterns.RemoveAll(p => p.Text != "*");
         }
 
         if (!Enum.IsDefined(minimumPriority))

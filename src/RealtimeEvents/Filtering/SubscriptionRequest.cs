@@ -24,13 +24,16 @@ public sealed class SubscriptionRequest
 
     /// <summary>
     /// Gets the last position the subscriber saw: it receives every matching event after it (from history), then
-    /// continues live with no gap and no duplicate. <see langword="null"/> (the default) starts with the next live event.
+    /// continues live with no gap and no duplicate. <see langword="null"/> (the default) starts with the next event published
+    /// after the subscribe call. Ignored when <see cref="Snapshot"/> is set: the snapshot's position is used instead.
     /// </summary>
     public EventPosition? ResumeAfter { get; init; }
 
     /// <summary>
     /// Gets a value indicating whether to start with the current state from the registered snapshot providers, then every event
-    /// after the snapshot's position. The default value is <see langword="false"/>.
+    /// after the snapshot's position (the oldest, when several topics have snapshots). Topics no provider serves get no
+    /// snapshot; when none is served the subscription is rejected with <see cref="SubscriptionErrorCodes.SnapshotUnavailable"/>.
+    /// The default value is <see langword="false"/>.
     /// </summary>
     public bool Snapshot { get; init; }
 
