@@ -21,8 +21,9 @@ public static class RealtimeEventsBuilderExtensions
         where TProvider : class, ISnapshotProvider
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddSnapshotProvider(topicPattern, sp => sp.GetRequiredService<TProvider>()); // validates the pattern first
         builder.Services.TryAddSingleton<TProvider>();
-        return builder.AddSnapshotProvider(topicPattern, sp => sp.GetRequiredService<TProvider>());
+        return builder;
     }
 
     /// <summary>Registers <paramref name="provider"/> as the snapshot provider for topics matching <paramref name="topicPattern"/>.</summary>

@@ -10,8 +10,9 @@ public static class AgentEvents
     /// <param name="executionId">The execution id: one topic segment.</param>
     /// <param name="agentId">The agent id: one topic segment.</param>
     /// <returns>The topic.</returns>
+    /// <exception cref="ArgumentException">An id is not one topic segment, or the topic would be longer than <see cref="EventNames.MaxTopicLength"/>.</exception>
     public static string Topic(string executionId, string agentId) =>
-        ExecutionEvents.Topic(executionId) + "/agents/" + StandardDrafts.Segment(agentId, nameof(agentId));
+        StandardDrafts.CheckedTopic(ExecutionEvents.Topic(executionId) + "/agents/" + StandardDrafts.Segment(agentId, nameof(agentId)), nameof(agentId));
 
     /// <summary>Builds <c>agent.started</c>.</summary>
     /// <param name="executionId">The execution id: one topic segment.</param>

@@ -12,6 +12,12 @@ namespace RealtimeEvents;
 /// </summary>
 public readonly struct EventData : IEquatable<EventData>
 {
+    /// <summary>
+    /// The deepest nesting a payload may have. The value is 32: the event object and transport frames wrap the payload in a
+    /// few more levels, and the whole must stay within the 64 levels JSON readers accept by default.
+    /// </summary>
+    public const int MaxDepth = 32;
+
     private EventData(ReadOnlyMemory<byte> utf8Json) => Utf8Json = utf8Json;
 
     /// <summary>Gets "no payload"; the event's <c>data</c> is written as <c>null</c>.</summary>
@@ -31,7 +37,7 @@ public readonly struct EventData : IEquatable<EventData>
     public static EventData From<T>(T value, JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
-        return new EventData(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
+        return Checked(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
     }
 
     /// <summary>Serializes <paramref name="value"/> with reflection-based System.Text.Json.</summary>
@@ -42,7 +48,7 @@ public readonly struct EventData : IEquatable<EventData>
     [RequiresUnreferencedCode("Reflection-based serialization; use the overload taking JsonTypeInfo<T> in trimmed or AOT apps.")]
     [RequiresDynamicCode("Reflection-based serialization; use the overload taking JsonTypeInfo<T> in trimmed or AOT apps.")]
     public static EventData From<T>(T value, JsonSerializerOptions? options = null) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(value, options ?? JsonSerializerOptions.Web));
+        Checked(JsonSerializer.SerializeToUtf8Bytes(value, options ?? JsonSerializerOptions.Web));
 
     /// <summary>Uses an existing JSON element as the payload.</summary>
     /// <param name="element">The JSON value.</param>
@@ -50,7 +56,7 @@ public readonly struct EventData : IEquatable<EventData>
     public static EventData FromJsonElement(JsonElement element) =>
         element.ValueKind == JsonValueKind.Undefined
             ? None
-            : new EventData(JsonSerializer.SerializeToUtf8Bytes(element, EventJsonContext.Default.JsonElement));
+            : Checked(JsonSerializer.SerializeToUtf8Bytes(element, EventJsonContext.Default.JsonElement));
 
     /// <summary>Uses JSON text as the payload, after checking that it is one well-formed JSON value.</summary>
     /// <param name="json">The JSON text.</param>
@@ -77,7 +83,7 @@ public readonly struct EventData : IEquatable<EventData>
 
         try
         {
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 64 });
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
             reader.Read();
             reader.Skip();
             if (reader.Read())
@@ -91,6 +97,20 @@ public readonly struct EventData : IEquatable<EventData>
         }
 
         return new EventData(utf8Json.ToArray());
+    }
+
+    private static EventData Checked(byte[] utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json);
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth >= MaxDepth)
+            {
+                throw new ArgumentException($"Event data is nested deeper than {MaxDepth} levels; flatten the payload.", nameof(utf8Json));
+            }
+        }
+
+        return new EventData(utf8Json);
     }
 
     /// <summary>Parses the payload into a <see cref="JsonElement"/>.</summary>

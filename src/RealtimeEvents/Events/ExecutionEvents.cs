@@ -9,7 +9,9 @@ public static class ExecutionEvents
     /// <summary>Returns the topic of an execution, <c>executions/{executionId}</c>.</summary>
     /// <param name="executionId">The execution id: one topic segment.</param>
     /// <returns>The topic.</returns>
-    public static string Topic(string executionId) => "executions/" + StandardDrafts.Segment(executionId, nameof(executionId));
+    /// <exception cref="ArgumentException">An id is not one topic segment, or the topic would be longer than <see cref="EventNames.MaxTopicLength"/>.</exception>
+    public static string Topic(string executionId) =>
+        StandardDrafts.CheckedTopic("executions/" + StandardDrafts.Segment(executionId, nameof(executionId)), nameof(executionId));
 
     /// <summary>Builds <c>execution.started</c>.</summary>
     /// <param name="executionId">The execution id: one topic segment.</param>

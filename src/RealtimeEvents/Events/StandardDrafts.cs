@@ -16,6 +16,13 @@ internal static class StandardDrafts
         return id;
     }
 
+    /// <summary>Checks a topic built from ids, so a helper never returns a topic every other API rejects (too long).</summary>
+    public static string CheckedTopic(string topic, string parameterName)
+    {
+        EventNames.ThrowIfInvalidTopic(topic, parameterName);
+        return topic;
+    }
+
     public static EventDraft Lifecycle(string type, string topic, string id, string? name = null, string? message = null,
         EventPriority priority = EventPriority.Normal) =>
         new(type, topic)

@@ -6,7 +6,9 @@ public static class TaskEvents
     /// <summary>Returns the topic of a task, <c>tasks/{taskId}</c>.</summary>
     /// <param name="taskId">The task id: one topic segment.</param>
     /// <returns>The topic.</returns>
-    public static string Topic(string taskId) => "tasks/" + StandardDrafts.Segment(taskId, nameof(taskId));
+    /// <exception cref="ArgumentException">An id is not one topic segment, or the topic would be longer than <see cref="EventNames.MaxTopicLength"/>.</exception>
+    public static string Topic(string taskId) =>
+        StandardDrafts.CheckedTopic("tasks/" + StandardDrafts.Segment(taskId, nameof(taskId)), nameof(taskId));
 
     /// <summary>Builds <c>task.queued</c>.</summary>
     /// <param name="taskId">The task id: one topic segment.</param>

@@ -201,14 +201,20 @@ public sealed class EventFilter
         return true;
     }
 
-    /// <summary>Returns a filter that also matches the given topics or topic patterns.</summary>
+    /// <summary>
+    /// Returns a filter whose topic list also holds the given topics or topic patterns. A filter that names no topic matches
+    /// every topic, so adding topics to it narrows it to those.
+    /// </summary>
     /// <param name="topics">Exact topics and topic patterns to add.</param>
     /// <returns>A new filter.</returns>
     /// <exception cref="ArgumentException">A topic is malformed.</exception>
     public EventFilter WithTopics(params IEnumerable<string> topics) =>
         Create([.. Topics, .. TopicPatterns, .. topics], Types, MinimumPriority, Meta);
 
-    /// <summary>Returns a filter that also matches the given type patterns.</summary>
+    /// <summary>
+    /// Returns a filter whose type list also holds the given type patterns. A filter that names no type matches every type,
+    /// so adding types to it narrows it to those.
+    /// </summary>
     /// <param name="types">Type patterns to add.</param>
     /// <returns>A new filter.</returns>
     /// <exception cref="ArgumentException">A pattern is malformed.</exception>
