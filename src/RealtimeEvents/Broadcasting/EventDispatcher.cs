@@ -233,7 +233,4 @@ internal sealed class EventDispatcher : IAsyncDisposable
 
         return false;
     }
-
-    /// <summary>Gets how far the dispatcher is behind the log, in events.</summary>
-    public long Lag => Math.Max(0, _log.CurrentPosition.Sequence - Position.Sequence);
 }
