@@ -125,10 +125,13 @@ internal sealed class Subscription : ISubscription
 
     public bool TryRead(out SubscriptionItem item)
     {
-        if (_preface.TryDequeue(out item))
+        if (_preface.Count > 0)
         {
+            item = _preface.Dequeue();
             return true;
         }
+
+        item = default;
 
         if (_replaying)
         {

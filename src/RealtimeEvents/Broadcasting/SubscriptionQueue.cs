@@ -26,7 +26,7 @@ internal sealed class SubscriptionQueue
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    private RealtimeEvent?[] _ring = new RealtimeEvent?[InitialSlots];
+    private RealtimeEvent?[] _ring = new RealtimeEvent?[InitialSlots]; // length always a power of two: indexes are masked
     private int _head;
     private int _slots;
     private int _live;
@@ -401,7 +401,7 @@ internal sealed class SubscriptionQueue
         {
             var evt = _ring[_head];
             _ring[_head] = null;
-            _head = (_head + 1) % _ring.Length;
+            _head = (_head + 1) & (_ring.Length - 1);
             _headOrdinal++;
             _slots--;
             if (evt is null)
@@ -424,7 +424,7 @@ internal sealed class SubscriptionQueue
     {
         for (var i = 0; i < _slots; i++)
         {
-            if (_ring[(_head + i) % _ring.Length] is { } evt)
+            if (_ring[(_head + i) & (_ring.Length - 1)] is { } evt)
             {
                 return evt;
             }
@@ -442,7 +442,7 @@ internal sealed class SubscriptionQueue
         var count = 0;
         for (var i = 0; i < _slots; i++)
         {
-            var evt = _ring[(_head + i) % _ring.Length];
+            var evt = _ring[(_head + i) & (_ring.Length - 1)];
             if (evt is not null || !compact)
             {
                 next[count++] = evt;
@@ -466,7 +466,7 @@ internal sealed class SubscriptionQueue
         }
     }
 
-    private int Physical(long ordinal) => (int)((_head + (ordinal - _headOrdinal)) % _ring.Length);
+    private int Physical(long ordinal) => (int)((_head + (ordinal - _headOrdinal)) & (_ring.Length - 1));
 
     internal struct EnqueueOutcome
     {
@@ -475,7 +475,8 @@ internal sealed class SubscriptionQueue
         public bool EndedForLag;
     }
 
-    internal readonly record struct DropRecord(long? Count, EventPosition First, EventPosition Last, GapReason Reason = GapReason.Overflow);
+    /// <summary>A class, not a struct: it exists only when events were lost, and keeps <see cref="QueueItem"/> small on the hot path.</summary>
+    internal sealed record DropRecord(long? Count, EventPosition First, EventPosition Last, GapReason Reason = GapReason.Overflow);
 
     internal readonly record struct QueueItem(RealtimeEvent? Event, DropRecord? Drop, SubscriptionEndReason? End);
 }

@@ -37,16 +37,8 @@ internal sealed class InMemoryEventLog : IEventLog, IDisposable
         _ring = new RealtimeEvent[Math.Min(_maxEvents, 1024)];
     }
 
-    public EventPosition CurrentPosition
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return new EventPosition(_epoch, _lastSequence);
-            }
-        }
-    }
+    // Lock-free: the dispatcher polls it while deciding whether to park, and must not contend with publishers.
+    public EventPosition CurrentPosition => new(_epoch, Volatile.Read(ref _lastSequence));
 
     public ValueTask<RealtimeEvent> AppendAsync(EventDraft draft, CancellationToken cancellationToken = default)
     {
@@ -75,7 +67,7 @@ internal sealed class InMemoryEventLog : IEventLog, IDisposable
             var id = draft.Id ?? Guid.CreateVersion7(now).ToString("N");
             var evt = RealtimeEvent.Create(draft, id, now, new EventPosition(_epoch, _lastSequence + 1), timestamp);
             AddLocked(evt);
-            _lastSequence = evt.Sequence;
+            Volatile.Write(ref _lastSequence, evt.Sequence);
             Evict(now);
             waiter = _appended;
             _appended = null;

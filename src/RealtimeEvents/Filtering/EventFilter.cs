@@ -27,6 +27,7 @@ public sealed class EventFilter
     private static readonly Dictionary<string, string> NoMeta = new(0, StringComparer.Ordinal);
 
     private readonly HashSet<string>? _exactTopicSet;
+    private readonly string[] _topics; // arrays, not the IReadOnlyList properties: no enumerator allocation per match
     private readonly TypePattern[] _typePatterns;
     private readonly KeyValuePair<string, string>[] _meta;
 
@@ -34,6 +35,7 @@ public sealed class EventFilter
         Dictionary<string, string> meta)
     {
         Topics = topics;
+        _topics = topics;
         CompiledTopicPatterns = topicPatterns;
         _typePatterns = typePatterns;
         MinimumPriority = minimumPriority;
@@ -65,7 +67,7 @@ public sealed class EventFilter
     internal TopicPattern[] CompiledTopicPatterns { get; }
 
     /// <summary>Gets a value indicating whether the filter names no topic at all, and so matches every topic.</summary>
-    internal bool MatchesAnyTopic => Topics.Count == 0 && CompiledTopicPatterns.Length == 0;
+    internal bool MatchesAnyTopic => _topics.Length == 0 && CompiledTopicPatterns.Length == 0;
 
     /// <summary>Builds a filter, throwing when any part is malformed.</summary>
     /// <param name="topics">Exact topics and topic patterns; <see langword="null"/> or empty for every topic.</param>
@@ -309,7 +311,7 @@ public sealed class EventFilter
 
     private bool ContainsExact(string topic)
     {
-        foreach (var candidate in Topics)
+        foreach (var candidate in _topics)
         {
             if (string.Equals(candidate, topic, StringComparison.Ordinal))
             {

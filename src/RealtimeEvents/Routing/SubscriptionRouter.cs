@@ -22,6 +22,10 @@ internal sealed class SubscriptionRouter
     private readonly ConcurrentDictionary<string, Subscription[]>.AlternateLookup<ReadOnlySpan<char>> _prefixLookup;
     private readonly ConcurrentDictionary<Subscription, byte> _all = new();
 
+    // ConcurrentDictionary.IsEmpty takes every lock of the dictionary; the dispatcher reads these flags instead.
+    private volatile bool _hasExact;
+    private volatile bool _hasPrefix;
+
     public SubscriptionRouter() => _prefixLookup = _byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public int Count => _all.Count;
@@ -46,6 +50,8 @@ internal sealed class SubscriptionRouter
             {
                 _byPrefix[key] = _byPrefix.TryGetValue(key, out var existing) ? [.. existing, subscription] : [subscription];
             }
+
+            UpdateFlags();
         }
     }
 
@@ -60,6 +66,7 @@ internal sealed class SubscriptionRouter
 
             RemoveFrom(_exact, ExactKeys(subscription.Filter), subscription);
             RemoveFrom(_byPrefix, PrefixKeys(subscription.Filter), subscription);
+            UpdateFlags();
             return true;
         }
     }
@@ -69,12 +76,12 @@ internal sealed class SubscriptionRouter
     {
         var delivered = 0;
         var topic = evt.Topic;
-        if (!_exact.IsEmpty && _exact.TryGetValue(topic, out var exact))
+        if (_hasExact && _exact.TryGetValue(topic, out var exact))
         {
             delivered += Deliver(exact, evt);
         }
 
-        if (_byPrefix.IsEmpty)
+        if (!_hasPrefix)
         {
             return delivered;
         }
@@ -104,6 +111,12 @@ internal sealed class SubscriptionRouter
         }
 
         return delivered;
+    }
+
+    private void UpdateFlags()
+    {
+        _hasExact = !_exact.IsEmpty;
+        _hasPrefix = !_byPrefix.IsEmpty;
     }
 
     private static int Deliver(Subscription[] candidates, RealtimeEvent evt)

@@ -150,7 +150,7 @@ public sealed class SubscriptionQueueTests
                 }
                 else
                 {
-                    droppedSeen += item.Drop!.Value.Count!.Value;
+                    droppedSeen += item.Drop!.Count!.Value;
                 }
             }
         }
@@ -163,7 +163,7 @@ public sealed class SubscriptionQueueTests
             }
             else
             {
-                droppedSeen += item.Drop!.Value.Count!.Value;
+                droppedSeen += item.Drop!.Count!.Value;
             }
         }
 
