@@ -135,11 +135,7 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable, ID
     {
         _stopped = true;
         await _dispatcher.StopAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var subscription in _router.Subscriptions)
-        {
-            subscription.End(SubscriptionEndReason.Shutdown, keepQueued: true);
-            Remove(subscription);
-        }
+        EndAllSubscriptions();
     }
 
     public async ValueTask DisposeAsync()
@@ -147,15 +143,20 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable, ID
         // DI registers this one instance under several service types, so it may be disposed more than once.
         _stopped = true;
         await _dispatcher.DisposeAsync().ConfigureAwait(false);
+        EndAllSubscriptions();
+    }
+
+    /// <summary>For containers disposed synchronously; the dispatcher stops promptly once cancelled.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private void EndAllSubscriptions()
+    {
         foreach (var subscription in _router.Subscriptions)
         {
             subscription.End(SubscriptionEndReason.Shutdown, keepQueued: true);
             Remove(subscription);
         }
     }
-
-    /// <summary>For containers disposed synchronously; the dispatcher stops promptly once cancelled.</summary>
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     internal void Remove(Subscription subscription)
     {

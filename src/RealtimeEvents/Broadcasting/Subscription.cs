@@ -11,8 +11,9 @@ namespace RealtimeEvents.Broadcasting;
 /// Resume handoff: the subscription is added to the router <em>before</em> history is read, so every event dispatched
 /// from then on lands in its queue. The reader then pages through history (at its own pace, so a long resume never
 /// overflows the queue) and goes live once history has been read up to the event just before the oldest one queued;
-/// queued events that history already delivered are removed by sequence inside the queue, so they are neither delivered twice nor reported as lost when pushed out. Drops from the queue during the replay are of
-/// events history covers, so they are not reported.
+/// queued events that history already delivered are removed by sequence inside the queue, so they are neither
+/// delivered twice nor reported as lost when pushed out. Drops from the queue during the replay are of events history
+/// covers, so they are not reported.
 /// </remarks>
 internal sealed class Subscription : ISubscription
 {

@@ -34,8 +34,7 @@ internal sealed class SubscriptionQueue
     private Dictionary<string, long>? _pendingByKey;
 
     private long _gapCount;
-    private bool _gapCountUnknown;
-    private GapReason _gapReason;
+    private GapReason _gapReason; // Overflow: every drop was counted; otherwise the record includes losses of unknown count
     private EventPosition _gapFirst;
     private EventPosition _gapLast;
     private long _dropsInEpisode;
@@ -164,9 +163,9 @@ internal sealed class SubscriptionQueue
         {
             if (_gapCount > 0 && !_replaying)
             {
-                item = new QueueItem(null, new DropRecord(_gapCountUnknown ? null : _gapCount, _gapFirst, _gapLast, _gapCountUnknown ? _gapReason : GapReason.Overflow), null);
+                item = new QueueItem(null, new DropRecord(_gapReason == GapReason.Overflow ? _gapCount : null, _gapFirst, _gapLast, _gapReason), null);
                 _gapCount = 0;
-                _gapCountUnknown = false;
+                _gapReason = GapReason.Overflow;
                 _dropsInEpisode = 0;
                 return true;
             }
@@ -216,7 +215,6 @@ internal sealed class SubscriptionQueue
 
             _gapLast = last;
             _gapCount++;
-            _gapCountUnknown = true;
             _gapReason = reason;
             wake = TakeWakeLocked();
         }
@@ -273,7 +271,7 @@ internal sealed class SubscriptionQueue
             _replaying = false;
             _skipThrough = replayedThrough;
             _gapCount = 0;
-            _gapCountUnknown = false;
+            _gapReason = GapReason.Overflow;
             _dropsInEpisode = 0;
             _overflowStreak = 0;
             return true;

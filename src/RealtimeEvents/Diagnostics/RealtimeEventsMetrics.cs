@@ -7,27 +7,26 @@ internal sealed class RealtimeEventsMetrics : IDisposable
 {
     public const string MeterName = "RealtimeEvents";
 
-    private readonly Meter _meter;
     private readonly bool _ownsMeter;
     private Func<long>? _queueDepth;
 
     public RealtimeEventsMetrics(IMeterFactory? meterFactory)
     {
         _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        Published = _meter.CreateCounter<long>("realtime_events.published", "{event}", "Events appended to the event log.");
-        Delivered = _meter.CreateCounter<long>("realtime_events.delivered", "{event}", "Events read by subscribers.");
-        Dropped = _meter.CreateCounter<long>("realtime_events.dropped", "{event}", "Events dropped from full subscription queues.");
-        Conflated = _meter.CreateCounter<long>("realtime_events.conflated", "{event}", "Queued events superseded by a newer event with the same conflation key.");
-        Subscriptions = _meter.CreateUpDownCounter<long>("realtime_events.subscriptions", "{subscription}", "Active subscriptions.");
-        DeliveryLatency = _meter.CreateHistogram<double>("realtime_events.delivery.latency", "ms",
+        Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Published = Meter.CreateCounter<long>("realtime_events.published", "{event}", "Events appended to the event log.");
+        Delivered = Meter.CreateCounter<long>("realtime_events.delivered", "{event}", "Events read by subscribers.");
+        Dropped = Meter.CreateCounter<long>("realtime_events.dropped", "{event}", "Events dropped from full subscription queues.");
+        Conflated = Meter.CreateCounter<long>("realtime_events.conflated", "{event}", "Queued events superseded by a newer event with the same conflation key.");
+        Subscriptions = Meter.CreateUpDownCounter<long>("realtime_events.subscriptions", "{subscription}", "Active subscriptions.");
+        DeliveryLatency = Meter.CreateHistogram<double>("realtime_events.delivery.latency", "ms",
             "Time from publish to the subscriber reading the event.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 5000] });
-        _meter.CreateObservableGauge("realtime_events.queue.depth", () => _queueDepth?.Invoke() ?? 0, "{event}",
+        Meter.CreateObservableGauge("realtime_events.queue.depth", () => _queueDepth?.Invoke() ?? 0, "{event}",
             "Events waiting in all subscription queues.");
     }
 
-    public Meter Meter => _meter;
+    public Meter Meter { get; }
 
     public Counter<long> Published { get; }
 
@@ -47,7 +46,7 @@ internal sealed class RealtimeEventsMetrics : IDisposable
     {
         if (_ownsMeter)
         {
-            _meter.Dispose();
+            Meter.Dispose();
         }
     }
 }
