@@ -40,6 +40,11 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable, ID
 
     public EventPosition CurrentPosition => _log.CurrentPosition;
 
+    public DispatcherStatus DispatcherStatus => _dispatcher.GetStatus();
+
+    public Task WaitForDispatchAsync(EventPosition position, CancellationToken cancellationToken = default) =>
+        _dispatcher.WaitForDispatchAsync(position, cancellationToken);
+
     public IReadOnlyCollection<ISubscription> Subscriptions => [.. _router.Subscriptions];
 
     internal RealtimeEventsMetrics Metrics { get; }

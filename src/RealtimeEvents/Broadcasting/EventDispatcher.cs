@@ -24,6 +24,8 @@ internal sealed class EventDispatcher : IAsyncDisposable
     private EventPosition _position;
     private EventPosition? _drainTarget;
     private int _disposed;
+    private int _failures;
+    private TaskCompletionSource? _progress; // completed and cleared whenever the position moves; created only while someone waits
 
     public EventDispatcher(IEventLog log, SubscriptionRouter router, TimeProvider time, ILogger logger)
     {
@@ -48,6 +50,44 @@ internal sealed class EventDispatcher : IAsyncDisposable
 
     /// <summary>Gets a value indicating whether the loop is running.</summary>
     public bool IsRunning => _loop is { IsCompleted: false };
+
+    /// <summary>Completes once every event up to <paramref name="position"/> has been routed (or the loop stopped, or the epoch moved on).</summary>
+    public async Task WaitForDispatchAsync(EventPosition position, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task progress;
+            lock (_gate)
+            {
+                if (_loop is null or { IsCompleted: true } || !string.Equals(_position.Epoch, position.Epoch, StringComparison.Ordinal)
+                    || _position.Sequence >= position.Sequence)
+                {
+                    return;
+                }
+
+                _progress ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                progress = _progress.Task;
+            }
+
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void SetPositionLocked(EventPosition position)
+    {
+        _position = position;
+        if (_progress is { } progress)
+        {
+            _progress = null;
+            progress.TrySetResult();
+        }
+    }
+
+    /// <summary>Gets how many passes in a row failed (the log threw); 0 when the last pass succeeded.</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _failures);
+
+    /// <summary>Gets the dispatcher's state for health checks.</summary>
+    public DispatcherStatus GetStatus() => new(IsRunning, Position, _log.CurrentPosition, ConsecutiveFailures);
 
     /// <summary>Starts the loop at the log's current position, once; later calls do nothing.</summary>
     public void EnsureStarted()
@@ -119,12 +159,28 @@ internal sealed class EventDispatcher : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        try
+        {
+            await RunLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _progress?.TrySetResult(); // waiters see the loop has stopped
+                _progress = null;
+            }
+        }
+    }
+
+    private async Task RunLoopAsync()
+    {
         var token = _stopping.Token;
-        var failures = 0;
         while (!token.IsCancellationRequested)
         {
             try
             {
+                var failures = Volatile.Read(ref _failures);
                 if (failures > 0)
                 {
                     // A log that keeps failing (a broker that is down) is retried with backoff, not in a hot loop.
@@ -137,7 +193,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
                     return; // drained for shutdown
                 }
 
-                failures = 0;
+                Volatile.Write(ref _failures, 0);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -147,7 +203,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                failures++;
+                Interlocked.Increment(ref _failures);
                 Log.DispatcherFailed(_logger, Position, ex);
             }
         }
@@ -218,7 +274,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
             // Epoch changed with an empty log: start over at its current position.
             lock (_gate)
             {
-                _position = result.CurrentPosition;
+                SetPositionLocked(result.CurrentPosition);
             }
 
             return false;
@@ -251,7 +307,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
             // Progress is kept per event: after a failure only the event that failed is routed again, not the batch.
             lock (_gate)
             {
-                _position = routed;
+                SetPositionLocked(routed);
             }
         }
 

@@ -9,6 +9,18 @@ public interface IEventBroadcaster : IEventPublisher
     /// <summary>Gets the event log's newest position.</summary>
     EventPosition CurrentPosition { get; }
 
+    /// <summary>Gets whether the dispatcher runs and how far it trails the log, for health checks.</summary>
+    DispatcherStatus DispatcherStatus { get; }
+
+    /// <summary>
+    /// Completes once every event up to <paramref name="position"/> has been handed to the matching subscriptions' queues
+    /// (immediately when the dispatcher is not running or has moved to another epoch). Transports use it to flush on shutdown.
+    /// </summary>
+    /// <param name="position">A position, usually <see cref="CurrentPosition"/> read earlier.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes when the dispatcher has routed <paramref name="position"/>.</returns>
+    Task WaitForDispatchAsync(EventPosition position, CancellationToken cancellationToken = default);
+
     /// <summary>Gets the live subscriptions, for stats and management.</summary>
     IReadOnlyCollection<ISubscription> Subscriptions { get; }
 

@@ -12,6 +12,9 @@ public static class SubscriptionErrorCodes
     /// <summary>A snapshot provider failed.</summary>
     public const string SnapshotFailed = "snapshot_failed";
 
+    /// <summary>An <see cref="ISubscriptionAuthorizer"/> denied the subscription; nothing was delivered.</summary>
+    public const string Forbidden = "forbidden";
+
     /// <summary>The broadcaster is shutting down and takes no new subscriptions.</summary>
     public const string ShuttingDown = "shutting_down";
 }

@@ -68,4 +68,40 @@ public static class RealtimeEventsBuilderExtensions
         builder.Services.Replace(ServiceDescriptor.Singleton(factory));
         return builder;
     }
+
+    /// <summary>
+    /// Adds <typeparamref name="TAuthorizer"/> (a singleton) to the authorizers every transport asks before subscribing.
+    /// Several may be added; each must allow.
+    /// </summary>
+    /// <typeparam name="TAuthorizer">The authorizer type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    public static IRealtimeEventsBuilder AddSubscriptionAuthorizer<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TAuthorizer>(
+        this IRealtimeEventsBuilder builder)
+        where TAuthorizer : class, ISubscriptionAuthorizer
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ISubscriptionAuthorizer, TAuthorizer>());
+        return builder;
+    }
+
+    /// <summary>Adds a synchronous authorization rule that every transport asks before subscribing.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="authorize">Decides on a subscription request.</param>
+    /// <returns>The builder.</returns>
+    public static IRealtimeEventsBuilder AddSubscriptionAuthorizer(this IRealtimeEventsBuilder builder,
+        Func<SubscriptionAuthorizationContext, SubscriptionAuthorizationResult> authorize)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(authorize);
+        builder.Services.AddSingleton<ISubscriptionAuthorizer>(new DelegateSubscriptionAuthorizer(authorize));
+        return builder;
+    }
+
+    private sealed class DelegateSubscriptionAuthorizer(Func<SubscriptionAuthorizationContext, SubscriptionAuthorizationResult> authorize)
+        : ISubscriptionAuthorizer
+    {
+        public ValueTask<SubscriptionAuthorizationResult> AuthorizeAsync(SubscriptionAuthorizationContext context, CancellationToken cancellationToken) =>
+            new(authorize(context));
+    }
 }

@@ -290,6 +290,45 @@ public sealed class EventFilter
         return false;
     }
 
+    /// <summary>
+    /// Returns whether every topic this filter can match is <paramref name="topicPrefix"/> itself or lies under it, so
+    /// no wildcard can reach beyond it. A subscription authorizer uses it to keep a tenant's subscriptions inside
+    /// <c>tenants/{tenant}</c>. A filter that names no topic (every topic) is never confined.
+    /// </summary>
+    /// <param name="topicPrefix">A topic, for example <c>tenants/acme</c>.</param>
+    /// <returns><see langword="true"/> when the filter cannot match a topic outside <paramref name="topicPrefix"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="topicPrefix"/> breaks the topic naming rule.</exception>
+    public bool IsConfinedTo(string topicPrefix)
+    {
+        EventNames.ThrowIfInvalidTopic(topicPrefix, nameof(topicPrefix));
+        if (MatchesAnyTopic)
+        {
+            return false;
+        }
+
+        foreach (var topic in _topics)
+        {
+            if (!IsAtOrUnder(topic, topicPrefix))
+            {
+                return false;
+            }
+        }
+
+        foreach (var pattern in CompiledTopicPatterns)
+        {
+            // Only the segments before the first wildcard are fixed; the pattern is confined when they already are.
+            if (!IsAtOrUnder(pattern.LiteralPrefix, topicPrefix))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsAtOrUnder(string topic, string prefix) =>
+        topic.StartsWith(prefix, StringComparison.Ordinal) && (topic.Length == prefix.Length || topic[prefix.Length] == '/');
+
     /// <summary>Returns the filter in a readable form, for logs.</summary>
     /// <returns>A description of the filter.</returns>
     public override string ToString() =>

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+
+namespace RealtimeEvents.AspNetCore.Connections;
+
+/// <summary>What every transport connection has: identity, subscriptions, and a way to be closed from outside.</summary>
+internal abstract class RealtimeConnection
+{
+    private readonly Lock _gate = new();
+    private EventPosition? _lastSent;
+
+    protected RealtimeConnection(string id, string transport, ClaimsPrincipal user, string? remoteAddress, DateTimeOffset connectedAt)
+    {
+        Id = id;
+        Transport = transport;
+        User = user;
+        RemoteAddress = remoteAddress;
+        ConnectedAt = connectedAt;
+    }
+
+    public string Id { get; }
+
+    /// <summary>Gets <c>websocket</c> or <c>sse</c>.</summary>
+    public string Transport { get; }
+
+    public ClaimsPrincipal User { get; }
+
+    public string? RemoteAddress { get; }
+
+    public DateTimeOffset ConnectedAt { get; }
+
+    public SubscriptionSet Subscriptions { get; } = new();
+
+    /// <summary>Gets the position of the last event sent on this connection, if any.</summary>
+    public EventPosition? LastSentPosition
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastSent;
+            }
+        }
+    }
+
+    protected void RecordSent(EventPosition position)
+    {
+        lock (_gate)
+        {
+            _lastSent = position;
+        }
+    }
+
+    /// <summary>Closes the connection: with <paramref name="flush"/>, what is queued is sent first (within the shutdown flush timeout).</summary>
+    /// <param name="status">The WebSocket close status.</param>
+    /// <param name="description">The close description (at most 123 UTF-8 bytes); <see langword="null"/> for the last position sent, so the client can resume elsewhere.</param>
+    /// <param name="flush">Whether queued events are sent first.</param>
+    public abstract void Close(System.Net.WebSockets.WebSocketCloseStatus status, string? description, bool flush);
+}

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http;
+using RealtimeEvents.AspNetCore.Internal;
+using RealtimeEvents.Protocol;
+
+namespace RealtimeEvents.AspNetCore.Connections;
+
+/// <summary>What the WebSocket and SSE endpoints share before the stream starts: the connection slot and the route-bound subscription.</summary>
+internal static class StreamEndpoint
+{
+    /// <summary>Takes a connection slot or answers 503; the caller releases it.</summary>
+    public static async ValueTask<bool> TryReserveAsync(HttpContext context, ConnectionManager manager, string transport)
+    {
+        if (manager.TryReserve())
+        {
+            return true;
+        }
+
+        Log.ConnectionLimitReached(manager.Logger, transport, manager.Options.MaxConnections);
+        manager.Metrics.CountRejected(ProtocolErrorCodes.TooManyConnections);
+        var code = manager.Stopping.IsCancellationRequested ? ProtocolErrorCodes.ShuttingDown : ProtocolErrorCodes.TooManyConnections;
+        await HttpErrors.WriteAsync(context, code, code == ProtocolErrorCodes.ShuttingDown
+            ? "The server is shutting down; connect again shortly."
+            : $"This server already has {manager.Options.MaxConnections} connections; try again later or another node.").ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Builds, authorizes and makes a subscription from the route (or query string); on failure answers with the error and returns null.</summary>
+    public static async ValueTask<ISubscription?> SubscribeFromRequestAsync(HttpContext context, ConnectionManager manager, string transport,
+        Func<HttpContext, SubscriptionRequest>? route, string defaultId)
+    {
+        SubscriptionRequest? routeRequest = null;
+        if (route is not null)
+        {
+            routeRequest = route(context);
+            ArgumentNullException.ThrowIfNull(routeRequest, "the route's subscription");
+        }
+
+        if (!QueryRequestParser.TryParse(context, routeRequest, defaultId, out var request, out var error))
+        {
+            manager.Metrics.CountRejected(ProtocolErrorCodes.InvalidField);
+            await HttpErrors.WriteAsync(context, ProtocolErrorCodes.InvalidField, error).ConfigureAwait(false);
+            return null;
+        }
+
+        var outcome = await manager.SubscribeAsync(context.User, request, transport, context.RequestServices, context.RequestAborted)
+            .ConfigureAwait(false);
+        if (outcome.Subscription is null)
+        {
+            manager.Metrics.CountRejected(outcome.ErrorCode!);
+            await HttpErrors.WriteAsync(context, outcome.ErrorCode!, outcome.ErrorMessage!).ConfigureAwait(false);
+        }
+
+        return outcome.Subscription;
+    }
+}

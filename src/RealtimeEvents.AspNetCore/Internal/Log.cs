@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace RealtimeEvents.AspNetCore.Internal;
+
+internal static partial class Log
+{
+    [LoggerMessage(100, LogLevel.Debug, "Connection {ConnectionId} opened ({Transport}, from {RemoteAddress}).")]
+    public static partial void ConnectionOpened(ILogger logger, string connectionId, string transport, string? remoteAddress);
+
+    [LoggerMessage(101, LogLevel.Debug, "Connection {ConnectionId} closed ({Transport}).")]
+    public static partial void ConnectionClosed(ILogger logger, string connectionId, string transport);
+
+    [LoggerMessage(102, LogLevel.Information, "Subscription {SubscriptionId} was denied for user {User}: {Filter}.")]
+    public static partial void SubscriptionForbidden(ILogger logger, string? subscriptionId, string? user, EventFilter filter);
+
+    [LoggerMessage(103, LogLevel.Debug, "Connection {ConnectionId} sent a rejected message: {Code}.")]
+    public static partial void MessageRejected(ILogger logger, string connectionId, string code);
+
+    [LoggerMessage(104, LogLevel.Information, "Connection {ConnectionId} is closed for abuse with status {Status}: {Reason}")]
+    public static partial void ClosingForAbuse(ILogger logger, string connectionId, int status, string reason);
+
+    [LoggerMessage(105, LogLevel.Warning, "Connection {ConnectionId} failed.")]
+    public static partial void ConnectionFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(106, LogLevel.Warning, "Refused a {Transport} connection: the node already has {MaxConnections} connections.")]
+    public static partial void ConnectionLimitReached(ILogger logger, string transport, int maxConnections);
+
+    [LoggerMessage(107, LogLevel.Information, "Connection {ConnectionId} was disconnected by an administrator.")]
+    public static partial void ForceDisconnected(ILogger logger, string connectionId);
+}

@@ -1,0 +1,205 @@
+using System.Text.Json;
+using RealtimeEvents.Protocol;
+
+namespace RealtimeEvents.AspNetCore.WebSockets;
+
+/// <summary>Parses client messages (docs/protocol.md); every rejection carries a stable code and says what to fix.</summary>
+internal static class ClientMessageParser
+{
+    private const int MaxIdLength = 128;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8 };
+
+    public static ClientMessage Parse(ReadOnlyMemory<byte> utf8Json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(utf8Json, DocumentOptions);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage, "The message is not valid JSON (or nests deeper than 8 levels).");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage, "A message must be a JSON object with an \"op\" field.");
+            }
+
+            if (!TryGetString(root, "id", out var id, out var idError))
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, idError);
+            }
+
+            if (id is { Length: 0 or > MaxIdLength })
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"id\" must be 1 to 128 characters.");
+            }
+
+            if (!root.TryGetProperty("op", out var opElement))
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"op\" is required: subscribe, unsubscribe or ping.", id);
+            }
+
+            if (opElement.ValueKind != JsonValueKind.String)
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"op\" must be a string: subscribe, unsubscribe or ping.", id);
+            }
+
+            var op = opElement.GetString();
+            switch (op)
+            {
+                case RealtimeProtocol.Subscribe:
+                    return id is null
+                        ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the subscription's id, unique on this connection.")
+                        : ParseSubscribe(root, id);
+                case RealtimeProtocol.Unsubscribe:
+                    return id is null
+                        ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the id of the subscription to end.")
+                        : new ClientMessage(op, id, null, null, null);
+                case RealtimeProtocol.Ping:
+                    return new ClientMessage(op, id, null, null, null);
+                default:
+                    return ClientMessage.Invalid(ProtocolErrorCodes.UnknownOp,
+                        $"Unknown op \"{Truncate(op)}\": expected subscribe, unsubscribe or ping.", id);
+            }
+        }
+    }
+
+    private static ClientMessage ParseSubscribe(JsonElement root, string id)
+    {
+        if (!TryGetStrings(root, "topics", out var topics, out var error)
+            || !TryGetStrings(root, "types", out var types, out error))
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, error, id);
+        }
+
+        var priority = EventPriority.Low;
+        if (!TryGetString(root, "minPriority", out var priorityText, out error))
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, error, id);
+        }
+
+        if (priorityText is not null && !PriorityNames.TryParse(priorityText, out priority))
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField,
+                $"Field \"minPriority\" must be low, normal, high or critical, not \"{Truncate(priorityText)}\".", id);
+        }
+
+        Dictionary<string, string>? meta = null;
+        if (root.TryGetProperty("meta", out var metaElement) && metaElement.ValueKind != JsonValueKind.Null)
+        {
+            if (metaElement.ValueKind != JsonValueKind.Object)
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"meta\" must be an object of string values.", id);
+            }
+
+            meta = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in metaElement.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.String)
+                {
+                    return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"meta\" must be an object of string values.", id);
+                }
+
+                meta[entry.Name] = entry.Value.GetString()!;
+            }
+        }
+
+        if (!TryGetString(root, "resumeAfter", out var resumeText, out error))
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, error, id);
+        }
+
+        EventPosition? resumeAfter = null;
+        if (resumeText is not null)
+        {
+            if (!EventPosition.TryParse(resumeText, out var position))
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField,
+                    $"Field \"resumeAfter\" must be a position 'epoch:seq' as received in events, not \"{Truncate(resumeText)}\".", id);
+            }
+
+            resumeAfter = position;
+        }
+
+        var snapshot = false;
+        if (root.TryGetProperty("snapshot", out var snapshotElement) && snapshotElement.ValueKind != JsonValueKind.Null)
+        {
+            if (snapshotElement.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"snapshot\" must be true or false.", id);
+            }
+
+            snapshot = snapshotElement.GetBoolean();
+        }
+
+        var request = new SubscriptionRequest
+        {
+            Id = id,
+            Topics = topics,
+            Types = types,
+            MinimumPriority = priority,
+            Meta = meta,
+            ResumeAfter = resumeAfter,
+            Snapshot = snapshot,
+        };
+        return new ClientMessage(RealtimeProtocol.Subscribe, id, request, null, null);
+    }
+
+    private static bool TryGetString(JsonElement root, string name, out string? value, out string error)
+    {
+        value = null;
+        error = string.Empty;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            error = $"Field \"{name}\" must be a string.";
+            return false;
+        }
+
+        value = element.GetString();
+        return true;
+    }
+
+    private static bool TryGetStrings(JsonElement root, string name, out string[] values, out string error)
+    {
+        values = [];
+        error = string.Empty;
+        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            error = $"Field \"{name}\" must be an array of strings.";
+            return false;
+        }
+
+        var list = new List<string>(element.GetArrayLength());
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                error = $"Field \"{name}\" must be an array of strings.";
+                return false;
+            }
+
+            list.Add(item.GetString()!);
+        }
+
+        values = [.. list];
+        return true;
+    }
+
+    private static string Truncate(string? text) => text is { Length: > 64 } ? text[..64] + "..." : text ?? string.Empty;
+}

@@ -1,0 +1,564 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using RealtimeEvents.AspNetCore.Connections;
+using RealtimeEvents.AspNetCore.Internal;
+using RealtimeEvents.Protocol;
+
+namespace RealtimeEvents.AspNetCore.WebSockets;
+
+/// <summary>
+/// One WebSocket client: a receive loop that handles its messages, and one send loop (the only writer) that sends
+/// replies first, then drains the connection's subscriptions in batches, one frame and one flush per batch.
+/// </summary>
+/// <remarks>
+/// Replies (<c>subscribed</c>, <c>error</c>, <c>pong</c>...) wait in a small queue and are always sent before the next
+/// data message, so <c>subscribed</c> precedes the subscription's first event and <c>unsubscribed</c> follows its last.
+/// A stalled client blocks only its own send loop; its subscriptions' bounded queues drop the oldest and tell it so.
+/// </remarks>
+internal sealed class WebSocketConnection : RealtimeConnection
+{
+    private const int InitialReceiveBuffer = 4096;
+    private const int MaxFragmentsPerMessage = 64;
+    private const int MaxPendingReplies = 256;
+
+    private readonly WebSocket _socket;
+    private readonly HttpContext _http;
+    private readonly ConnectionManager _manager;
+    private readonly RealtimeEventsTransportOptions _options;
+    private readonly TokenBucketRateLimiter _rateLimiter;
+    private readonly ConcurrentQueue<byte[]> _replies = new();
+    private readonly CancellationTokenSource _aborted = new();
+    private readonly PooledBufferWriter _output = new();
+    private readonly List<RealtimeEvent> _batch = [];
+    private readonly Lock _gate = new();
+    private CloseRequest? _close;
+    private bool _finished;
+    private int _pendingReplies;
+    private int _violations;
+    private long _lastSendTimestamp;
+
+    public WebSocketConnection(WebSocket socket, HttpContext http, ConnectionManager manager)
+        : base(ConnectionManager.NewConnectionId(), "websocket", http.User, http.Connection.RemoteIpAddress?.ToString(),
+            manager.Time.GetUtcNow())
+    {
+        _socket = socket;
+        _http = http;
+        _manager = manager;
+        _options = manager.Options;
+        _rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = _options.MessageBurst,
+            TokensPerPeriod = _options.MessagesPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    /// <summary>Runs the connection until it closes; <paramref name="initial"/> is a route-bound subscription made before the upgrade.</summary>
+    public async Task RunAsync(ISubscription? initial)
+    {
+        _lastSendTimestamp = _manager.Time.GetTimestamp();
+        EnqueueReply(buffer => ServerMessages.Welcome(buffer, Id, _manager.Broadcaster.CurrentPosition, _options));
+        if (initial is not null)
+        {
+            EnqueueReply(buffer => ServerMessages.Subscribed(buffer, initial, _manager.Broadcaster.CurrentPosition));
+            Subscriptions.TryAdd(initial);
+        }
+
+        using var heartbeat = _manager.Time.CreateTimer(static state => ((SubscriptionSet)state!).Wake(), Subscriptions,
+            _options.HeartbeatInterval, _options.HeartbeatInterval);
+        var sending = SendLoopAsync();
+        try
+        {
+            await ReceiveLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Close(WebSocketCloseStatus.NormalClosure, "Closing.", flush: false); // no-op when a close is already under way
+            await sending.ConfigureAwait(false);
+            Subscriptions.Dispose();
+            _rateLimiter.Dispose();
+            lock (_gate)
+            {
+                _finished = true;
+                _aborted.Dispose();
+            }
+        }
+    }
+
+    public override void Close(WebSocketCloseStatus status, string? description, bool flush)
+    {
+        lock (_gate)
+        {
+            if (_close is not null)
+            {
+                return;
+            }
+
+            _close = new CloseRequest(status, description, flush, _manager.Time.GetTimestamp(), _manager.Broadcaster.CurrentPosition);
+            if (!_finished)
+            {
+                // Bounds the whole close, even when a stalled client keeps the send loop from ever reaching the close frame.
+                _aborted.CancelAfter((flush ? _options.ShutdownFlushTimeout : TimeSpan.Zero) + _options.CloseTimeout);
+            }
+        }
+
+        Subscriptions.Wake();
+    }
+
+    private void Abort()
+    {
+        lock (_gate)
+        {
+            if (!_finished)
+            {
+                _aborted.Cancel();
+            }
+        }
+    }
+
+    private CloseRequest? PendingClose
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _close;
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+        try
+        {
+            while (true)
+            {
+                var (kind, length) = await ReceiveMessageAsync(buffer, b => buffer = b).ConfigureAwait(false);
+                if (kind == Inbound.Close)
+                {
+                    Close(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "Closed by the client.", flush: false);
+                    return;
+                }
+
+                if (PendingClose is not null)
+                {
+                    continue; // closing: wait for the client's close frame, ignore the rest
+                }
+
+                if (kind == Inbound.TooLarge)
+                {
+                    Reject(null, ProtocolErrorCodes.MessageTooLarge, $"Messages may be at most {_options.MaxMessageBytes} bytes.");
+                    CloseForAbuse(WebSocketCloseStatus.MessageTooBig, "Message too big.");
+                    continue;
+                }
+
+                if (kind == Inbound.TooFragmented)
+                {
+                    Reject(null, ProtocolErrorCodes.MalformedMessage, $"A message may have at most {MaxFragmentsPerMessage} fragments.");
+                    CloseForAbuse(WebSocketCloseStatus.PolicyViolation, "Too many fragments.");
+                    continue;
+                }
+
+                if (kind == Inbound.Binary)
+                {
+                    Violation(null, ProtocolErrorCodes.BinaryNotSupported, "Binary frames are not supported: send JSON text frames.",
+                        WebSocketCloseStatus.InvalidMessageType);
+                }
+                else
+                {
+                    await HandleMessageAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                }
+
+                if (buffer.Length > InitialReceiveBuffer)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer); // an idle connection keeps only a small buffer
+                    buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException
+            or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            // The client went away, the heartbeat timed out, or the close handshake was cut short: stop sending too.
+            Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Reads one whole message, growing the buffer up to the size limit; beyond it, stops reading.</summary>
+    private async ValueTask<(Inbound Kind, int Length)> ReceiveMessageAsync(byte[] buffer, Action<byte[]> replaceBuffer)
+    {
+        var length = 0;
+        var fragments = 0;
+        var binary = false;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (buffer.Length > _options.MaxMessageBytes)
+                {
+                    return (Inbound.TooLarge, length);
+                }
+
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes + 1));
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+                replaceBuffer(buffer);
+            }
+
+            var result = await _socket.ReceiveAsync(buffer.AsMemory(length), _aborted.Token).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (Inbound.Close, 0);
+            }
+
+            length += result.Count;
+            binary |= result.MessageType == WebSocketMessageType.Binary;
+            if (length > _options.MaxMessageBytes)
+            {
+                return (Inbound.TooLarge, length);
+            }
+
+            if (++fragments > MaxFragmentsPerMessage)
+            {
+                return (Inbound.TooFragmented, length);
+            }
+
+            if (result.EndOfMessage)
+            {
+                return (binary ? Inbound.Binary : Inbound.Text, length);
+            }
+        }
+    }
+
+    private async ValueTask HandleMessageAsync(ReadOnlyMemory<byte> utf8Json)
+    {
+        using var lease = _rateLimiter.AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            Violation(null, ProtocolErrorCodes.RateLimited,
+                $"Too many messages: at most {_options.MessagesPerSecond} per second (bursts of {_options.MessageBurst}). This one was ignored.");
+            return;
+        }
+
+        var message = ClientMessageParser.Parse(utf8Json);
+        if (!message.IsValid)
+        {
+            Violation(message.Id, message.ErrorCode!, message.ErrorMessage!);
+            return;
+        }
+
+        switch (message.Op)
+        {
+            case RealtimeProtocol.Subscribe:
+                await SubscribeAsync(message.Request!).ConfigureAwait(false);
+                break;
+            case RealtimeProtocol.Unsubscribe:
+                if (Subscriptions.Remove(message.Id!))
+                {
+                    EnqueueReply(buffer => ServerMessages.Unsubscribed(buffer, message.Id!, SubscriptionEndReason.Unsubscribed));
+                }
+                else
+                {
+                    Reject(message.Id, ProtocolErrorCodes.UnknownSubscription, $"There is no subscription '{message.Id}' on this connection.");
+                }
+
+                break;
+            default:
+                EnqueueReply(buffer => ServerMessages.Pong(buffer, message.Id, _manager.Broadcaster.CurrentPosition));
+                break;
+        }
+    }
+
+    private async ValueTask SubscribeAsync(SubscriptionRequest request)
+    {
+        var id = request.Id!;
+        if (Subscriptions.TryGet(id, out _))
+        {
+            Reject(id, ProtocolErrorCodes.DuplicateSubscription,
+                $"This connection already has a subscription '{id}'; unsubscribe it first or use another id.");
+            return;
+        }
+
+        if (Subscriptions.Count >= _options.MaxSubscriptionsPerConnection)
+        {
+            Reject(id, ProtocolErrorCodes.TooManySubscriptions,
+                $"A connection may hold at most {_options.MaxSubscriptionsPerConnection} subscriptions; unsubscribe one first.");
+            return;
+        }
+
+        SubscribeOutcome outcome;
+        try
+        {
+            outcome = await _manager.SubscribeAsync(User, request, Transport, _http.RequestServices, _aborted.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.ConnectionFailed(_manager.Logger, Id, ex);
+            Reject(id, ProtocolErrorCodes.InternalError, "The subscription failed on the server; try again later.");
+            return;
+        }
+
+        if (outcome.Subscription is not { } subscription)
+        {
+            Reject(id, outcome.ErrorCode!, outcome.ErrorMessage!);
+            return;
+        }
+
+        var position = _manager.Broadcaster.CurrentPosition;
+        EnqueueReply(buffer => ServerMessages.Subscribed(buffer, subscription, position)); // queued before the first event can be
+        if (!Subscriptions.TryAdd(subscription))
+        {
+            subscription.Dispose();
+        }
+    }
+
+    /// <summary>A rejected message: an error reply and a strike; too many strikes close the connection.</summary>
+    private void Violation(string? id, string code, string message, WebSocketCloseStatus closeStatus = WebSocketCloseStatus.PolicyViolation)
+    {
+        Reject(id, code, message);
+        if (Interlocked.Increment(ref _violations) > _options.MaxProtocolViolations)
+        {
+            CloseForAbuse(closeStatus, closeStatus == WebSocketCloseStatus.InvalidMessageType
+                ? "Binary frames are not supported."
+                : "Too many invalid messages.");
+        }
+    }
+
+    private void Reject(string? id, string code, string message)
+    {
+        _manager.Metrics.CountRejected(code);
+        Log.MessageRejected(_manager.Logger, Id, code);
+        EnqueueReply(buffer => ServerMessages.Error(buffer, id, code, message));
+    }
+
+    private void CloseForAbuse(WebSocketCloseStatus status, string reason)
+    {
+        Log.ClosingForAbuse(_manager.Logger, Id, (int)status, reason);
+        Close(status, reason, flush: false);
+    }
+
+    private void EnqueueReply(Action<IBufferWriter<byte>> write)
+    {
+        if (Interlocked.Increment(ref _pendingReplies) > MaxPendingReplies)
+        {
+            // The client sends but does not read: its replies would pile up without bound.
+            Interlocked.Decrement(ref _pendingReplies);
+            CloseForAbuse(WebSocketCloseStatus.PolicyViolation, "Replies are not being read.");
+            return;
+        }
+
+        _replies.Enqueue(ServerMessages.ToArray(write));
+        Subscriptions.Wake();
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var token = _aborted.Token;
+        try
+        {
+            while (true)
+            {
+                await Subscriptions.WaitToReadAsync(token).ConfigureAwait(false);
+                var close = PendingClose;
+                if (close is { Flush: false })
+                {
+                    break;
+                }
+
+                if (close is not null)
+                {
+                    await FlushForCloseAsync(close, token).ConfigureAwait(false);
+                    break;
+                }
+
+                await SendRepliesAsync(token).ConfigureAwait(false);
+                await SendAvailableAsync(null, token).ConfigureAwait(false);
+                if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
+                {
+                    WriteMessage(buffer => ServerMessages.Heartbeat(buffer, _manager.Broadcaster.CurrentPosition));
+                    await SendOutputAsync(token).ConfigureAwait(false);
+                }
+            }
+
+            await SendRepliesAsync(token).ConfigureAwait(false);
+            await CloseOutputAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException
+            or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            Abort(); // the socket is gone: stop receiving too
+        }
+        catch (Exception ex)
+        {
+            Log.ConnectionFailed(_manager.Logger, Id, ex);
+            Abort();
+        }
+        finally
+        {
+            _output.Reset();
+        }
+    }
+
+    /// <summary>
+    /// On shutdown: waits (up to the flush timeout) until the dispatcher has routed everything published before the close,
+    /// then sends until the subscriptions' queues are empty.
+    /// </summary>
+    private async ValueTask FlushForCloseAsync(CloseRequest close, CancellationToken token)
+    {
+        var remaining = _options.ShutdownFlushTimeout - _manager.Time.GetElapsedTime(close.Requested);
+        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _manager.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
+        try
+        {
+            await _manager.Broadcaster.WaitForDispatchAsync(close.Target, linked.Token).ConfigureAwait(false);
+            while (true)
+            {
+                await SendRepliesAsync(token).ConfigureAwait(false);
+                await SendAvailableAsync(close, token).ConfigureAwait(false);
+                if (Subscriptions.Subscriptions.All(s => s.QueueDepth == 0))
+                {
+                    return;
+                }
+
+                await Subscriptions.WaitToReadAsync(linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !token.IsCancellationRequested)
+        {
+            // Flush time is up: close with what was sent.
+        }
+    }
+
+    private async ValueTask CloseOutputAsync()
+    {
+        var close = PendingClose!;
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            return;
+        }
+
+        var description = close.Description ?? LastSentPosition?.ToString() ?? string.Empty;
+        await _socket.CloseOutputAsync(close.Status, description, _aborted.Token).ConfigureAwait(false);
+    }
+
+    private async ValueTask SendRepliesAsync(CancellationToken token)
+    {
+        while (_replies.TryDequeue(out var reply))
+        {
+            Interlocked.Decrement(ref _pendingReplies);
+            await _socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+            Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
+        }
+    }
+
+    /// <summary>Sends everything the subscriptions hold now, in batches; while closing, stops at the flush deadline.</summary>
+    private async ValueTask SendAvailableAsync(CloseRequest? close, CancellationToken token)
+    {
+        ISubscription? batchOwner = null;
+        var batchBytes = 0;
+        while (Subscriptions.TryRead(out var subscription, out var item))
+        {
+            switch (item.Kind)
+            {
+                case SubscriptionItemKind.Event:
+                    var evt = item.Event!;
+                    if (batchOwner is not null && (!ReferenceEquals(batchOwner, subscription) || batchBytes + evt.Utf8Json.Length > _options.SendBatchBytes))
+                    {
+                        await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
+                        batchBytes = 0;
+                    }
+
+                    batchOwner = subscription;
+                    _batch.Add(evt);
+                    batchBytes += evt.Utf8Json.Length + 1;
+                    break;
+                case SubscriptionItemKind.Gap:
+                    await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
+                    batchOwner = null;
+                    batchBytes = 0;
+                    await SendRepliesAsync(token).ConfigureAwait(false);
+                    WriteMessage(buffer => ServerMessages.Overflow(buffer, subscription.Id, item.Gap!));
+                    await SendOutputAsync(token).ConfigureAwait(false);
+                    break;
+                case SubscriptionItemKind.Ended:
+                    await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
+                    batchOwner = null;
+                    batchBytes = 0;
+                    if (item.EndReason != SubscriptionEndReason.Unsubscribed)
+                    {
+                        await SendRepliesAsync(token).ConfigureAwait(false);
+                        WriteMessage(buffer => ServerMessages.Unsubscribed(buffer, subscription.Id, item.EndReason));
+                        await SendOutputAsync(token).ConfigureAwait(false);
+                    }
+
+                    break;
+                default:
+                    break; // snapshots went out with "subscribed"
+            }
+
+            if (close is { Flush: true } && _manager.Time.GetElapsedTime(close.Requested) >= _options.ShutdownFlushTimeout)
+            {
+                break;
+            }
+        }
+
+        await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
+    }
+
+    private async ValueTask SendBatchAsync(ISubscription? owner, CancellationToken token)
+    {
+        if (owner is null || _batch.Count == 0)
+        {
+            return;
+        }
+
+        await SendRepliesAsync(token).ConfigureAwait(false);
+        if (!Subscriptions.TryGet(owner.Id, out var current) || !ReferenceEquals(current, owner))
+        {
+            _batch.Clear(); // unsubscribed meanwhile: "unsubscribed" went out, nothing of it may follow
+            return;
+        }
+
+        WriteMessage(buffer => ServerMessages.Events(buffer, owner.Id, _batch));
+        var last = _batch[^1].Position;
+        _batch.Clear();
+        await SendOutputAsync(token).ConfigureAwait(false);
+        RecordSent(last);
+    }
+
+    private void WriteMessage(Action<IBufferWriter<byte>> write)
+    {
+        _output.Clear();
+        write(_output);
+    }
+
+    private async ValueTask SendOutputAsync(CancellationToken token)
+    {
+        await _socket.SendAsync(_output.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
+        _output.Clear();
+        Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
+    }
+
+    private enum Inbound
+    {
+        Text,
+        Binary,
+        Close,
+        TooLarge,
+        TooFragmented,
+    }
+
+    /// <summary>How to close; <paramref name="Target"/> is the log position when the close was asked for, what a flush waits for.</summary>
+    private sealed record CloseRequest(WebSocketCloseStatus Status, string? Description, bool Flush, long Requested, EventPosition Target);
+}
