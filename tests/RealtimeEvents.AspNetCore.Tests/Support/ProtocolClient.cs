@@ -17,12 +17,13 @@ public sealed class ProtocolClient : IAsyncDisposable
 
     public JsonElement Welcome { get; private set; }
 
-    public static async Task<ProtocolClient> ConnectAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null, bool readWelcome = true)
+    public static async Task<ProtocolClient> ConnectAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null, bool readWelcome = true,
+        HttpMessageInvoker? invoker = null)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol(RealtimeProtocol.SubProtocol);
         configure?.Invoke(socket.Options);
-        await socket.ConnectAsync(uri, CancellationToken.None).WithTimeout();
+        await socket.ConnectAsync(uri, invoker, CancellationToken.None).WithTimeout();
         var client = new ProtocolClient(socket);
         if (readWelcome)
         {
