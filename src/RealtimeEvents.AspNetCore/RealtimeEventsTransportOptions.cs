@@ -1,9 +1,9 @@
 namespace RealtimeEvents.AspNetCore;
 
 /// <summary>
-/// Limits and timings of the WebSocket and SSE endpoints. Configure with
-/// <c>builder.Services.Configure&lt;RealtimeEventsTransportOptions&gt;(...)</c>, for example from the
-/// <c>RealtimeEvents:Transport</c> configuration section. Invalid values fail when the endpoints are mapped.
+/// Limits and timings of the WebSocket and SSE endpoints. They are bound from the <c>RealtimeEvents:Transport</c>
+/// configuration section, then <c>builder.Services.Configure&lt;RealtimeEventsTransportOptions&gt;(...)</c> calls apply.
+/// Invalid values fail when the endpoints are mapped.
 /// </summary>
 public sealed class RealtimeEventsTransportOptions
 {
@@ -48,6 +48,13 @@ public sealed class RealtimeEventsTransportOptions
 
     /// <summary>Gets or sets how long a closing connection waits for the client's close frame before it is aborted. The default value is 5 seconds.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets the origins (for example <c>https://app.example.com</c>) whose pages may open WebSocket connections; empty (the
+    /// default) allows every origin. Browsers send cookies with cross-site WebSocket requests and apply no CORS check to
+    /// them, so a host that authenticates with cookies should list its own origins here. Other origins get HTTP 403.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = [];
 
     /// <summary>Checks every value; the endpoints call this when they are mapped.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message names it and says what is allowed.</exception>

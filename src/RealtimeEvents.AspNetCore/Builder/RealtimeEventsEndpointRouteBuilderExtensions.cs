@@ -83,7 +83,13 @@ public static class RealtimeEventsEndpointRouteBuilderExtensions
 
         // WebSocket requests need the WebSockets middleware; running it inside the endpoint means the host does not have to add it.
         var webSocketPipeline = endpoints.CreateApplicationBuilder();
-        webSocketPipeline.UseWebSockets();
+        var webSocketOptions = new WebSocketOptions();
+        foreach (var origin in manager.Options.AllowedOrigins)
+        {
+            webSocketOptions.AllowedOrigins.Add(origin);
+        }
+
+        webSocketPipeline.UseWebSockets(webSocketOptions);
         webSocketPipeline.Run(context => WebSocketEndpoint.HandleAsync(context, manager, subscribe));
         group.MapMethods("/ws", [HttpMethods.Get, HttpMethods.Connect], webSocketPipeline.Build())
             .WithDisplayName("RealtimeEvents WebSocket " + pattern);

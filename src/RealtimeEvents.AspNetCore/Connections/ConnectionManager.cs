@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,8 +36,7 @@ internal sealed class ConnectionManager
         Broadcaster = services.GetService<IEventBroadcaster>() ?? throw new InvalidOperationException(
             "RealtimeEvents is not registered: call builder.Services.AddRealtimeEvents() before mapping RealtimeEvents endpoints.");
         Publisher = services.GetRequiredService<IEventPublisher>();
-        Options = services.GetService<IOptions<RealtimeEventsTransportOptions>>()?.Value ?? new RealtimeEventsTransportOptions();
-        Options.Validate();
+        Options = CreateOptions(services);
         Time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         _authorizers = services.GetServices<ISubscriptionAuthorizer>();
         var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
@@ -62,6 +62,35 @@ internal sealed class ConnectionManager
     public CancellationToken Stopping { get; }
 
     public IReadOnlyCollection<RealtimeConnection> Connections => [.. _connections.Values.OrderBy(c => c.ConnectedAt)];
+
+    /// <summary>
+    /// Binds the <c>RealtimeEvents:Transport</c> section, then applies the host's <c>Configure</c> and <c>PostConfigure</c>
+    /// calls (code wins over configuration), then validates. Done here because nothing can be registered once endpoints are mapped.
+    /// </summary>
+    private static RealtimeEventsTransportOptions CreateOptions(IServiceProvider services)
+    {
+        var options = new RealtimeEventsTransportOptions();
+        services.GetService<IConfiguration>()?.GetSection(RealtimeEventsTransportOptions.SectionName).Bind(options);
+        foreach (var configure in services.GetServices<IConfigureOptions<RealtimeEventsTransportOptions>>())
+        {
+            if (configure is IConfigureNamedOptions<RealtimeEventsTransportOptions> named)
+            {
+                named.Configure(Microsoft.Extensions.Options.Options.DefaultName, options);
+            }
+            else
+            {
+                configure.Configure(options);
+            }
+        }
+
+        foreach (var postConfigure in services.GetServices<IPostConfigureOptions<RealtimeEventsTransportOptions>>())
+        {
+            postConfigure.PostConfigure(Microsoft.Extensions.Options.Options.DefaultName, options);
+        }
+
+        options.Validate();
+        return options;
+    }
 
     public static ConnectionManager For(IServiceProvider services) => Instances.GetValue(services, static sp => new ConnectionManager(sp));
 
