@@ -73,16 +73,6 @@ internal sealed class EventDispatcher : IAsyncDisposable
         }
     }
 
-    private void SetPositionLocked(EventPosition position)
-    {
-        _position = position;
-        if (_progress is { } progress)
-        {
-            _progress = null;
-            progress.TrySetResult();
-        }
-    }
-
     /// <summary>Gets how many passes in a row failed (the log threw); 0 when the last pass succeeded.</summary>
     public int ConsecutiveFailures => Volatile.Read(ref _failures);
 
@@ -312,5 +302,16 @@ internal sealed class EventDispatcher : IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Moves the position and wakes whoever waits in <see cref="WaitForDispatchAsync"/>; called under <c>_gate</c>.</summary>
+    private void SetPositionLocked(EventPosition position)
+    {
+        _position = position;
+        if (_progress is { } progress)
+        {
+            _progress = null;
+            progress.TrySetResult();
+        }
     }
 }
