@@ -22,12 +22,18 @@ public sealed class RealtimeEventsTransportOptions
     /// <summary>Gets or sets how many messages per second a client may send on average; messages over the limit get <c>rate_limited</c> and are ignored. The default value is 20.</summary>
     public int MessagesPerSecond { get; set; } = 20;
 
-    /// <summary>Gets or sets how many messages a client may send in a burst above <see cref="MessagesPerSecond"/>. The default value is 40.</summary>
+    /// <summary>
+    /// Gets or sets how many messages a client may send at once: the size of the token bucket that refills at
+    /// <see cref="MessagesPerSecond"/>. The default value is 40.
+    /// </summary>
     public int MessageBurst { get; set; } = 40;
 
     /// <summary>
-    /// Gets or sets how many rejected messages (bad JSON, unknown op, rate limited, binary frames...) a connection may send
-    /// before it is closed (status 1003 after binary frames, 1008 otherwise). The default value is 10.
+    /// Gets or sets how many protocol violations a connection may commit before it is closed (status 1003 when the last
+    /// was a binary frame, 1008 otherwise). Violations are messages that are not valid protocol (<c>malformed_message</c>,
+    /// <c>unknown_op</c>, <c>missing_field</c>, <c>invalid_field</c>), messages over the rate (<c>rate_limited</c>) and binary
+    /// frames; refused requests (<c>forbidden</c>, <c>invalid_subscription</c>, <c>duplicate_subscription</c>...) are not.
+    /// The default value is 10.
     /// </summary>
     public int MaxProtocolViolations { get; set; } = 10;
 

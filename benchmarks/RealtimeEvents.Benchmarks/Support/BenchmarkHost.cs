@@ -31,7 +31,7 @@ internal sealed class BenchmarkHost : IAsyncDisposable
     internal Subscription CreateDetachedSubscription(string id, EventFilter filter, int capacity, out SubscriptionQueue queue)
     {
         queue = new SubscriptionQueue(capacity, LagPolicy.KeepDropping, maxConsecutiveOverflows: 3);
-        return new Subscription(Internal, id, filter, queue, Log, TimeProvider.System, NullLogger.Instance, pageSize: 256, snapshots: []);
+        return new Subscription(Internal, id, filter, queue, Log, TimeProvider.System, NullLogger.Instance, pageSize: 256, snapshots: [], startPosition: Log.CurrentPosition);
     }
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();

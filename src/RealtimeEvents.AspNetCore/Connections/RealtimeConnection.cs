@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using Microsoft.Extensions.Logging;
+using RealtimeEvents.AspNetCore.Internal;
 
 namespace RealtimeEvents.AspNetCore.Connections;
 
@@ -8,8 +10,10 @@ internal abstract class RealtimeConnection
     private readonly Lock _gate = new();
     private EventPosition? _lastSent;
 
-    protected RealtimeConnection(string id, string transport, ClaimsPrincipal user, string? remoteAddress, DateTimeOffset connectedAt)
+    protected RealtimeConnection(string id, string transport, ClaimsPrincipal user, string? remoteAddress, DateTimeOffset connectedAt,
+        ILogger logger)
     {
+        Subscriptions = new SubscriptionSet((subscription, exception) => Log.SubscriptionFailed(logger, id, subscription.Id, exception));
         Id = id;
         Transport = transport;
         User = user;
@@ -28,7 +32,10 @@ internal abstract class RealtimeConnection
 
     public DateTimeOffset ConnectedAt { get; }
 
-    public SubscriptionSet Subscriptions { get; } = new();
+    public SubscriptionSet Subscriptions { get; }
+
+    /// <summary>Gets a value indicating whether every subscription has delivered all it holds: queues empty, no history left to replay.</summary>
+    public bool IsDrained => Subscriptions.Subscriptions.All(s => s.QueueDepth == 0 && !s.IsReplaying);
 
     /// <summary>Gets the position of the last event sent on this connection, if any.</summary>
     public EventPosition? LastSentPosition

@@ -15,9 +15,13 @@ internal static class StreamEndpoint
             return true;
         }
 
-        Log.ConnectionLimitReached(manager.Logger, transport, manager.Options.MaxConnections);
-        manager.Metrics.CountRejected(ProtocolErrorCodes.TooManyConnections);
         var code = manager.Stopping.IsCancellationRequested ? ProtocolErrorCodes.ShuttingDown : ProtocolErrorCodes.TooManyConnections;
+        if (code == ProtocolErrorCodes.TooManyConnections)
+        {
+            Log.ConnectionLimitReached(manager.Logger, transport, manager.Options.MaxConnections);
+        }
+
+        manager.Metrics.CountRejected(code);
         await HttpErrors.WriteAsync(context, code, code == ProtocolErrorCodes.ShuttingDown
             ? "The server is shutting down; connect again shortly."
             : $"This server already has {manager.Options.MaxConnections} connections; try again later or another node.").ConfigureAwait(false);
@@ -42,8 +46,19 @@ internal static class StreamEndpoint
             return null;
         }
 
-        var outcome = await manager.SubscribeAsync(context.User, request, transport, context.RequestServices, context.RequestAborted)
-            .ConfigureAwait(false);
+        SubscribeOutcome outcome;
+        try
+        {
+            outcome = await manager.SubscribeAsync(context.User, request, transport, context.RequestServices, context.RequestAborted)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An authorizer or the event log failed: the client gets the documented error body, the details go to the log.
+            Log.SubscribeFailed(manager.Logger, transport, ex);
+            outcome = SubscribeOutcome.Failed(ProtocolErrorCodes.InternalError, "The subscription failed on the server; try again later.");
+        }
+
         if (outcome.Subscription is null)
         {
             manager.Metrics.CountRejected(outcome.ErrorCode!);

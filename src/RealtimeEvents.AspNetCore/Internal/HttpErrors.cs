@@ -15,9 +15,10 @@ internal static class HttpErrors
         _ => StatusCodes.Status400BadRequest,
     };
 
-    public static Task WriteAsync(HttpContext context, string code, string message)
+    public static Task WriteAsync(HttpContext context, string code, string message) => WriteAsync(context, code, message, StatusFor(code));
+
+    public static Task WriteAsync(HttpContext context, string code, string message, int status)
     {
-        var status = StatusFor(code);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
         if (status == StatusCodes.Status503ServiceUnavailable)

@@ -25,6 +25,12 @@ internal static partial class Log
     [LoggerMessage(106, LogLevel.Warning, "Refused a {Transport} connection: the node already has {MaxConnections} connections.")]
     public static partial void ConnectionLimitReached(ILogger logger, string transport, int maxConnections);
 
+    [LoggerMessage(108, LogLevel.Error, "Subscription {SubscriptionId} on connection {ConnectionId} failed and was ended.")]
+    public static partial void SubscriptionFailed(ILogger logger, string connectionId, string subscriptionId, Exception exception);
+
+    [LoggerMessage(109, LogLevel.Error, "Subscribing a {Transport} connection failed.")]
+    public static partial void SubscribeFailed(ILogger logger, string transport, Exception exception);
+
     [LoggerMessage(107, LogLevel.Information, "Connection {ConnectionId} was disconnected by an administrator.")]
     public static partial void ForceDisconnected(ILogger logger, string connectionId);
 }

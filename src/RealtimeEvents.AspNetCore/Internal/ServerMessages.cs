@@ -27,7 +27,8 @@ internal static class ServerMessages
         writer.WriteEndObject();
     }
 
-    public static void Subscribed(IBufferWriter<byte> output, ISubscription subscription, EventPosition position)
+    /// <summary><c>subscribed</c>; its <c>position</c> is where the subscription starts, a lossless resume point until an event arrives.</summary>
+    public static void Subscribed(IBufferWriter<byte> output, ISubscription subscription)
     {
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
@@ -47,7 +48,7 @@ internal static class ServerMessages
             writer.WriteNull("resume");
         }
 
-        WritePosition(writer, "position", position);
+        WritePosition(writer, "position", subscription.StartPosition);
         if (subscription.Snapshots.Count > 0)
         {
             writer.WriteStartArray("snapshots");
@@ -85,6 +86,7 @@ internal static class ServerMessages
         {
             SubscriptionEndReason.Lagging => "lagging",
             SubscriptionEndReason.Shutdown => "shutdown",
+            SubscriptionEndReason.Failed => "failed",
             _ => "unsubscribed",
         });
         writer.WriteEndObject();

@@ -83,7 +83,7 @@ internal static class ManagementEndpoints
     {
         if (context.Request.ContentLength > MaxPublishBodyBytes)
         {
-            await HttpErrors.WriteAsync(context, ProtocolErrorCodes.InvalidEvent, $"The body may be at most {MaxPublishBodyBytes} bytes.").ConfigureAwait(false);
+            await WriteTooLargeAsync(context).ConfigureAwait(false);
             return;
         }
 
@@ -110,6 +110,11 @@ internal static class ManagementEndpoints
             await HttpErrors.WriteAsync(context, ProtocolErrorCodes.InvalidEvent, ex.Message).ConfigureAwait(false);
             return;
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteTooLargeAsync(context).ConfigureAwait(false);
+            return;
+        }
 
         RealtimeEvent published;
         try
@@ -126,6 +131,10 @@ internal static class ManagementEndpoints
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.Body.WriteAsync(published.Utf8Json, context.RequestAborted).ConfigureAwait(false);
     }
+
+    private static Task WriteTooLargeAsync(HttpContext context) =>
+        HttpErrors.WriteAsync(context, ProtocolErrorCodes.InvalidEvent, $"The body may be at most {MaxPublishBodyBytes} bytes.",
+            StatusCodes.Status413PayloadTooLarge);
 
     private static EventDraft ParseDraft(JsonElement root)
     {

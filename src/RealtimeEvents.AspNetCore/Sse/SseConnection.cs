@@ -26,9 +26,11 @@ internal sealed class SseConnection : RealtimeConnection
     private readonly CancellationTokenSource _closed = new();
     private (bool Flush, long Requested, EventPosition Target)? _close;
     private bool _finished;
+    private EventPosition? _pendingPosition;
 
     public SseConnection(HttpContext http, ConnectionManager manager, ISubscription subscription)
-        : base(ConnectionManager.NewConnectionId(), "sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager.Time.GetUtcNow())
+        : base(ConnectionManager.NewConnectionId(), "sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager.Time.GetUtcNow(),
+            manager.Logger)
     {
         _http = http;
         _manager = manager;
@@ -68,7 +70,7 @@ internal sealed class SseConnection : RealtimeConnection
         var buffer = new MemoryStream();
         try
         {
-            var subscribed = ServerMessages.ToArray(b => ServerMessages.Subscribed(b, _subscription, _manager.Broadcaster.CurrentPosition));
+            var subscribed = ServerMessages.ToArray(b => ServerMessages.Subscribed(b, _subscription));
             _items.Add(new SseItem<ReadOnlyMemory<byte>>(subscribed, "subscribed") { ReconnectionInterval = TimeSpan.FromSeconds(2) });
             Subscriptions.TryAdd(_subscription);
             await FlushItemsAsync(buffer, token).ConfigureAwait(false);
@@ -142,7 +144,7 @@ internal sealed class SseConnection : RealtimeConnection
                     await FlushItemsAsync(buffer, token).ConfigureAwait(false);
                 }
 
-                if (ended || _subscription.QueueDepth == 0)
+                if (ended || IsDrained)
                 {
                     return;
                 }
@@ -168,7 +170,7 @@ internal sealed class SseConnection : RealtimeConnection
                     var evt = item.Event!;
                     _items.Add(new SseItem<ReadOnlyMemory<byte>>(evt.Utf8Json) { EventId = evt.Position.ToString() });
                     bytes += evt.Utf8Json.Length;
-                    RecordSent(evt.Position);
+                    _pendingPosition = evt.Position;
                     break;
                 case SubscriptionItemKind.Gap:
                     _items.Add(new SseItem<ReadOnlyMemory<byte>>(
@@ -199,6 +201,12 @@ internal sealed class SseConnection : RealtimeConnection
         _items.Clear();
         await _http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), token).ConfigureAwait(false);
         await _http.Response.Body.FlushAsync(token).ConfigureAwait(false);
+        if (_pendingPosition is { } sent)
+        {
+            RecordSent(sent);
+            _pendingPosition = null;
+        }
+
         if (buffer.Capacity > 4 * _options.SendBatchBytes)
         {
             buffer.SetLength(0);

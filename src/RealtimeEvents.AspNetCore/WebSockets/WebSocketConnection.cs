@@ -36,13 +36,14 @@ internal sealed class WebSocketConnection : RealtimeConnection
     private readonly Lock _gate = new();
     private CloseRequest? _close;
     private bool _finished;
+    private EventPosition? _flushedThrough;
     private int _pendingReplies;
     private int _violations;
     private long _lastSendTimestamp;
 
     public WebSocketConnection(WebSocket socket, HttpContext http, ConnectionManager manager)
         : base(ConnectionManager.NewConnectionId(), "websocket", http.User, http.Connection.RemoteIpAddress?.ToString(),
-            manager.Time.GetUtcNow())
+            manager.Time.GetUtcNow(), manager.Logger)
     {
         _socket = socket;
         _http = http;
@@ -65,7 +66,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         EnqueueReply(buffer => ServerMessages.Welcome(buffer, Id, _manager.Broadcaster.CurrentPosition, _options));
         if (initial is not null)
         {
-            EnqueueReply(buffer => ServerMessages.Subscribed(buffer, initial, _manager.Broadcaster.CurrentPosition));
+            EnqueueReply(buffer => ServerMessages.Subscribed(buffer, initial));
             Subscriptions.TryAdd(initial);
         }
 
@@ -304,7 +305,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.ConnectionFailed(_manager.Logger, Id, ex);
+            Log.SubscribeFailed(_manager.Logger, Transport, ex);
             Reject(id, ProtocolErrorCodes.InternalError, "The subscription failed on the server; try again later.");
             return;
         }
@@ -315,8 +316,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
             return;
         }
 
-        var position = _manager.Broadcaster.CurrentPosition;
-        EnqueueReply(buffer => ServerMessages.Subscribed(buffer, subscription, position)); // queued before the first event can be
+        EnqueueReply(buffer => ServerMessages.Subscribed(buffer, subscription)); // queued before the first event can be
         if (!Subscriptions.TryAdd(subscription))
         {
             subscription.Dispose();
@@ -426,8 +426,9 @@ internal sealed class WebSocketConnection : RealtimeConnection
             {
                 await SendRepliesAsync(token).ConfigureAwait(false);
                 await SendAvailableAsync(close, token).ConfigureAwait(false);
-                if (Subscriptions.Subscriptions.All(s => s.QueueDepth == 0))
+                if (IsDrained)
                 {
+                    _flushedThrough = close.Target; // every matching event up to here went out (or was announced as missed)
                     return;
                 }
 
@@ -448,7 +449,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
             return;
         }
 
-        var description = close.Description ?? LastSentPosition?.ToString() ?? string.Empty;
+        var description = close.Description ?? (_flushedThrough ?? LastSentPosition)?.ToString() ?? string.Empty;
         await _socket.CloseOutputAsync(close.Status, description, _aborted.Token).ConfigureAwait(false);
     }
 
@@ -488,11 +489,16 @@ internal sealed class WebSocketConnection : RealtimeConnection
                     batchOwner = null;
                     batchBytes = 0;
                     await SendRepliesAsync(token).ConfigureAwait(false);
-                    WriteMessage(buffer => ServerMessages.Overflow(buffer, subscription.Id, item.Gap!));
-                    await SendOutputAsync(token).ConfigureAwait(false);
+                    if (IsCurrent(subscription))
+                    {
+                        WriteMessage(buffer => ServerMessages.Overflow(buffer, subscription.Id, item.Gap!));
+                        await SendOutputAsync(token).ConfigureAwait(false);
+                    }
+
                     break;
                 case SubscriptionItemKind.Ended:
-                    await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
+                    // The set already let go of a subscription it ended; its last events still go out before the end.
+                    await SendBatchAsync(batchOwner, token, ending: ReferenceEquals(batchOwner, subscription)).ConfigureAwait(false);
                     batchOwner = null;
                     batchBytes = 0;
                     if (item.EndReason != SubscriptionEndReason.Unsubscribed)
@@ -516,7 +522,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
     }
 
-    private async ValueTask SendBatchAsync(ISubscription? owner, CancellationToken token)
+    private async ValueTask SendBatchAsync(ISubscription? owner, CancellationToken token, bool ending = false)
     {
         if (owner is null || _batch.Count == 0)
         {
@@ -524,7 +530,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         }
 
         await SendRepliesAsync(token).ConfigureAwait(false);
-        if (!Subscriptions.TryGet(owner.Id, out var current) || !ReferenceEquals(current, owner))
+        if (!ending && !IsCurrent(owner))
         {
             _batch.Clear(); // unsubscribed meanwhile: "unsubscribed" went out, nothing of it may follow
             return;
@@ -536,6 +542,13 @@ internal sealed class WebSocketConnection : RealtimeConnection
         await SendOutputAsync(token).ConfigureAwait(false);
         RecordSent(last);
     }
+
+    /// <summary>
+    /// Whether the subscription is still on the connection. Checked after the replies went out: an unsubscribe that
+    /// came later queues its <c>unsubscribed</c> after this data, so nothing of a subscription follows its <c>unsubscribed</c>.
+    /// </summary>
+    private bool IsCurrent(ISubscription subscription) =>
+        Subscriptions.TryGet(subscription.Id, out var current) && ReferenceEquals(current, subscription);
 
     private void WriteMessage(Action<IBufferWriter<byte>> write)
     {

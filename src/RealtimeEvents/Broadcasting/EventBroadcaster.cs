@@ -104,16 +104,19 @@ internal sealed class EventBroadcaster : IEventBroadcaster, IAsyncDisposable, ID
 
         var id = request.Id ?? "sub-" + Interlocked.Increment(ref _nextSubscriptionId).ToString(CultureInfo.InvariantCulture);
         var queue = new SubscriptionQueue(_options.SubscriptionQueueCapacity, _options.LagPolicy, _options.MaxConsecutiveOverflows);
-        if (resumeAfter is not null)
+        EventPosition startPosition;
+        if (resumeAfter is { } resume)
         {
+            startPosition = resume;
             queue.BeginReplay(); // before routing starts: drops until the replay catches up are of events history covers
         }
         else
         {
-            queue.StartAfter(_log.CurrentPosition); // the dispatcher may still be routing events published before this call
+            startPosition = _log.CurrentPosition;
+            queue.StartAfter(startPosition); // the dispatcher may still be routing events published before this call
         }
 
-        var subscription = new Subscription(this, id, filter, queue, _log, _time, _logger, _options.ReplayPageSize, snapshots);
+        var subscription = new Subscription(this, id, filter, queue, _log, _time, _logger, _options.ReplayPageSize, snapshots, startPosition);
 
         // Registered before history is read, so nothing published meanwhile can fall between replay and live.
         _router.Add(subscription);

@@ -19,6 +19,16 @@ public interface ISubscription : IAsyncDisposable, IDisposable
     /// </summary>
     ResumeStatus? Resume { get; }
 
+    /// <summary>
+    /// Gets the position the subscription starts after: the resume position (or the snapshot's), or the log's position when
+    /// it was created. Every matching event after it is delivered or announced as missed, so a subscriber that has not
+    /// received an event yet can resume from here without losing any.
+    /// </summary>
+    EventPosition StartPosition { get; }
+
+    /// <summary>Gets a value indicating whether the subscription is still replaying history before it goes live.</summary>
+    bool IsReplaying { get; }
+
     /// <summary>Gets the snapshots delivered first, when the request asked for them; empty otherwise.</summary>
     IReadOnlyList<EventSnapshot> Snapshots { get; }
 

@@ -26,15 +26,16 @@ internal sealed class Subscription : ISubscription
     private readonly Queue<SubscriptionItem> _preface = new();
     private IReadOnlyList<RealtimeEvent> _page = [];
     private int _pageIndex;
-    private bool _replaying;
+    private bool _replaying; // written by the reader; read by others through IsReplaying
     private EventPosition _cursor;
     private bool _logDrained;
     private long _delivered;
     private int _disposed;
 
     public Subscription(EventBroadcaster owner, string id, EventFilter filter, SubscriptionQueue queue, IEventLog log,
-        TimeProvider time, ILogger logger, int pageSize, IReadOnlyList<EventSnapshot> snapshots)
+        TimeProvider time, ILogger logger, int pageSize, IReadOnlyList<EventSnapshot> snapshots, EventPosition startPosition)
     {
+        StartPosition = startPosition;
         _owner = owner;
         Id = id;
         Filter = filter;
@@ -56,6 +57,10 @@ internal sealed class Subscription : ISubscription
     public EventFilter Filter { get; }
 
     public ResumeStatus? Resume { get; private set; }
+
+    public EventPosition StartPosition { get; }
+
+    public bool IsReplaying => Volatile.Read(ref _replaying);
 
     public IReadOnlyList<EventSnapshot> Snapshots { get; }
 

@@ -11,4 +11,7 @@ public enum SubscriptionEndReason
 
     /// <summary>The host is shutting down; events queued before shutdown were delivered first.</summary>
     Shutdown = 2,
+
+    /// <summary>Reading the subscription failed (for example its history could not be read from the event log); subscribe again.</summary>
+    Failed = 3,
 }

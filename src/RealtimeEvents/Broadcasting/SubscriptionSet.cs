@@ -24,10 +24,24 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
     private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
+    private readonly Action<ISubscription, Exception>? _onFault;
     private Member? _current;
     private int _takenThisTurn;
     private bool _woken;
     private bool _disposed;
+
+    /// <summary>Creates an empty set.</summary>
+    public SubscriptionSet()
+    {
+    }
+
+    /// <summary>Creates an empty set that reports subscriptions whose reading failed.</summary>
+    /// <param name="onFault">Called (on the reader's thread) with a subscription that failed and why, for example to log it.</param>
+    public SubscriptionSet(Action<ISubscription, Exception> onFault)
+    {
+        ArgumentNullException.ThrowIfNull(onFault);
+        _onFault = onFault;
+    }
 
     /// <summary>Gets how many subscriptions the set holds.</summary>
     public int Count
@@ -148,7 +162,11 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
     /// <param name="subscription">The subscription the item belongs to.</param>
     /// <param name="item">The item.</param>
     /// <returns><see langword="true"/> when an item was read.</returns>
-    /// <exception cref="Exception">Reading a subscription failed (for example its history could not be read); that subscription was removed and disposed.</exception>
+    /// <remarks>
+    /// When reading a subscription fails (for example its history cannot be read from the event log), the subscription is
+    /// removed and disposed, the failure goes to the callback given to the constructor, and the item is its end with
+    /// <see cref="SubscriptionEndReason.Failed"/>.
+    /// </remarks>
     public bool TryRead([NotNullWhen(true)] out ISubscription? subscription, out SubscriptionItem item)
     {
         // A subscription that says "ready" yet yields nothing is re-armed; the bound keeps that from spinning here.
@@ -170,12 +188,25 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
 
             if (member.Fault is { } fault)
             {
-                _current = null;
-                Remove(member.Subscription.Id);
-                throw new InvalidOperationException($"Subscription '{member.Subscription.Id}' failed: {fault.Message}", fault);
+                item = EndFaulted(member, fault);
+                subscription = member.Subscription;
+                return true;
             }
 
-            if (_takenThisTurn < TurnSize && member.Subscription.TryRead(out item))
+            bool read;
+            item = default;
+            try
+            {
+                read = _takenThisTurn < TurnSize && member.Subscription.TryRead(out item);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                item = EndFaulted(member, ex);
+                subscription = member.Subscription;
+                return true;
+            }
+
+            if (read)
             {
                 _takenThisTurn++;
                 subscription = member.Subscription;
@@ -237,6 +268,15 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
     {
         Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private SubscriptionItem EndFaulted(Member member, Exception fault)
+    {
+        _current = null;
+        Forget(member);
+        member.Subscription.Dispose();
+        _onFault?.Invoke(member.Subscription, fault);
+        return SubscriptionItem.ForEnd(SubscriptionEndReason.Failed);
     }
 
     private Member? NextReady()

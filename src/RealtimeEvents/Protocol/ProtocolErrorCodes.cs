@@ -6,7 +6,7 @@ namespace RealtimeEvents.Protocol;
 /// </summary>
 public static class ProtocolErrorCodes
 {
-    /// <summary>The message is not a JSON object (malformed JSON, invalid UTF-8, nested too deeply).</summary>
+    /// <summary>The message is not a JSON object (malformed JSON, invalid UTF-8, nested more than 8 levels), or has more than 64 fragments.</summary>
     public const string MalformedMessage = "malformed_message";
 
     /// <summary>The message's <c>op</c> is not one the server knows.</summary>
@@ -18,7 +18,10 @@ public static class ProtocolErrorCodes
     /// <summary>A field has the wrong JSON type or an invalid value (for example a malformed position).</summary>
     public const string InvalidField = "invalid_field";
 
-    /// <summary>The subscription request is malformed (topic, pattern, priority or meta); the message says which part.</summary>
+    /// <summary>
+    /// The subscription request breaks a rule of the core (topic or type pattern, meta, limits); the message says which.
+    /// Fields of the wrong JSON type or with unparseable values (priority, position) get <see cref="InvalidField"/> first.
+    /// </summary>
     public const string InvalidSubscription = SubscriptionErrorCodes.InvalidSubscription;
 
     /// <summary>The connection already has a subscription with this id.</summary>
@@ -57,12 +60,12 @@ public static class ProtocolErrorCodes
     /// <summary>The server has as many connections as it allows (HTTP 503 before the upgrade).</summary>
     public const string TooManyConnections = "too_many_connections";
 
-    /// <summary>The client asked only for WebSocket subprotocols this server does not speak.</summary>
+    /// <summary>The client asked only for WebSocket subprotocols this server does not speak, or sent a plain HTTP request to the WebSocket endpoint.</summary>
     public const string UnsupportedProtocol = "unsupported_protocol";
 
     /// <summary>A management request named a connection that does not exist.</summary>
     public const string UnknownConnection = "unknown_connection";
 
-    /// <summary>An event published over HTTP is invalid (type, topic, priority, data or meta).</summary>
+    /// <summary>An event published over HTTP is invalid (type, topic, priority, data or meta) or its body is over 1 MiB (HTTP 413).</summary>
     public const string InvalidEvent = "invalid_event";
 }

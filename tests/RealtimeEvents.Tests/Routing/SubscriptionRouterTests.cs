@@ -285,7 +285,7 @@ public sealed class SubscriptionRouterTests : IAsyncLifetime
 
     private Subscription NewSubscription(EventFilter filter) =>
         new(_fixture.Internal, "sub-" + ++_subscriptionCount, filter, new SubscriptionQueue(1024, LagPolicy.KeepDropping, 3),
-            _fixture.Log, _fixture.Time, NullLogger.Instance, 256, []);
+            _fixture.Log, _fixture.Time, NullLogger.Instance, 256, [], _fixture.Log.CurrentPosition);
 
     private RealtimeEvent Event(string topic, string type = EventTypes.Execution.Progress, EventPriority priority = EventPriority.Normal) =>
         RealtimeEvent.Create(new EventDraft(type, topic) { Priority = priority }, "id", _fixture.Time.GetUtcNow(), new EventPosition("e1", ++_sequence));
