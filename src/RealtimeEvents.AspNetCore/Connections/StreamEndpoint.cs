@@ -7,6 +7,9 @@ namespace RealtimeEvents.AspNetCore.Connections;
 /// <summary>What the WebSocket and SSE endpoints share before the stream starts: the connection slot and the route-bound subscription.</summary>
 internal static class StreamEndpoint
 {
+    /// <summary>The id of a route-bound stream's subscription, on WebSocket and SSE alike, unless the query names one.</summary>
+    public const string RouteSubscriptionId = "route";
+
     /// <summary>Takes a connection slot or answers 503; the caller releases it.</summary>
     public static async ValueTask<bool> TryReserveAsync(HttpContext context, ConnectionManager manager, string transport)
     {

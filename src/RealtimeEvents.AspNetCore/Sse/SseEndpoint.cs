@@ -17,7 +17,8 @@ internal static class SseEndpoint
 
         try
         {
-            var subscription = await StreamEndpoint.SubscribeFromRequestAsync(context, manager, "sse", route, DefaultSubscriptionId)
+            var subscription = await StreamEndpoint.SubscribeFromRequestAsync(context, manager, "sse", route,
+                    route is null ? DefaultSubscriptionId : StreamEndpoint.RouteSubscriptionId)
                 .ConfigureAwait(false);
             if (subscription is null)
             {

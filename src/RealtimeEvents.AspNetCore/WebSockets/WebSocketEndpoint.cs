@@ -9,8 +9,6 @@ namespace RealtimeEvents.AspNetCore.WebSockets;
 /// <summary>The <c>{prefix}/ws</c> endpoint: checks, then upgrades and runs a <see cref="WebSocketConnection"/>.</summary>
 internal static class WebSocketEndpoint
 {
-    public const string RouteSubscriptionId = "route";
-
     public static async Task HandleAsync(HttpContext context, ConnectionManager manager, Func<HttpContext, SubscriptionRequest>? route)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -39,7 +37,7 @@ internal static class WebSocketEndpoint
             ISubscription? initial = null;
             if (route is not null)
             {
-                initial = await StreamEndpoint.SubscribeFromRequestAsync(context, manager, "websocket", route, RouteSubscriptionId).ConfigureAwait(false);
+                initial = await StreamEndpoint.SubscribeFromRequestAsync(context, manager, "websocket", route, StreamEndpoint.RouteSubscriptionId).ConfigureAwait(false);
                 if (initial is null)
                 {
                     return;

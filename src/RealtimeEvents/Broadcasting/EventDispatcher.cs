@@ -175,15 +175,22 @@ internal sealed class EventDispatcher : IAsyncDisposable
                 {
                     // A log that keeps failing (a broker that is down) is retried with backoff, not in a hot loop.
                     var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 50 * Math.Pow(2, Math.Min(failures, 10))));
-                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                    // A drain requested during the wait cuts it short once; after that the backoff holds, not a hot loop.
+                    var delayToken = _drainRequested.IsCancellationRequested ? token : _stopOrDrain.Token;
+                    try
+                    {
+                        await Task.Delay(delay, _time, delayToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                    {
+                        // A drain was requested: try once more now rather than after the backoff.
+                    }
                 }
 
                 if (await DispatchOnceAsync(token).ConfigureAwait(false))
                 {
                     return; // drained for shutdown
                 }
-
-                Volatile.Write(ref _failures, 0);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -235,6 +242,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
         }
 
         var result = await _log.ReadAsync(position, BatchSize, token).ConfigureAwait(false);
+        Volatile.Write(ref _failures, 0); // the log answers again; don't wait for the next event to say so
         if (result.Events.Count == 0)
         {
             if (result.Status == ResumeStatus.Complete)
