@@ -57,6 +57,12 @@ internal abstract class RealtimeConnection
         }
     }
 
+    /// <summary>
+    /// Called by the node's one timer a few times per heartbeat interval (instead of a timer per connection): refills the
+    /// rate limit and wakes the send loop when a heartbeat is due.
+    /// </summary>
+    public abstract void OnTick();
+
     /// <summary>Closes the connection: with <paramref name="flush"/>, what is queued is sent first (within the shutdown flush timeout).</summary>
     /// <param name="status">The WebSocket close status.</param>
     /// <param name="description">The close description (at most 123 UTF-8 bytes); <see langword="null"/> for the last position sent, so the client can resume elsewhere.</param>

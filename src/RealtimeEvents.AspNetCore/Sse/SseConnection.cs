@@ -27,6 +27,7 @@ internal sealed class SseConnection : RealtimeConnection
     private (bool Flush, long Requested, EventPosition Target)? _close;
     private bool _finished;
     private EventPosition? _pendingPosition;
+    private long _lastSendTimestamp;
 
     public SseConnection(HttpContext http, ConnectionManager manager, ISubscription subscription)
         : base(ConnectionManager.NewConnectionId(), "sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager.Time.GetUtcNow(),
@@ -36,6 +37,14 @@ internal sealed class SseConnection : RealtimeConnection
         _manager = manager;
         _options = manager.Options;
         _subscription = subscription;
+    }
+
+    public override void OnTick()
+    {
+        if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
+        {
+            Subscriptions.Wake(); // the loop writes the heartbeat comment
+        }
     }
 
     public override void Close(WebSocketCloseStatus status, string? description, bool flush)
@@ -65,8 +74,6 @@ internal sealed class SseConnection : RealtimeConnection
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_http.RequestAborted, _closed.Token);
         var token = linked.Token;
-        using var heartbeat = _manager.Time.CreateTimer(static state => ((SubscriptionSet)state!).Wake(), Subscriptions,
-            _options.HeartbeatInterval, _options.HeartbeatInterval);
         var buffer = new MemoryStream();
         try
         {
@@ -75,7 +82,6 @@ internal sealed class SseConnection : RealtimeConnection
             Subscriptions.TryAdd(_subscription);
             await FlushItemsAsync(buffer, token).ConfigureAwait(false);
 
-            var lastSend = _manager.Time.GetTimestamp();
             var ended = false;
             while (!ended)
             {
@@ -101,13 +107,12 @@ internal sealed class SseConnection : RealtimeConnection
                 if (_items.Count > 0)
                 {
                     await FlushItemsAsync(buffer, token).ConfigureAwait(false);
-                    lastSend = _manager.Time.GetTimestamp();
                 }
-                else if (_manager.Time.GetElapsedTime(lastSend) >= _options.HeartbeatInterval)
+                else if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
                 {
                     await response.Body.WriteAsync(HeartbeatComment, token).ConfigureAwait(false);
                     await response.Body.FlushAsync(token).ConfigureAwait(false);
-                    lastSend = _manager.Time.GetTimestamp();
+                    Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
                 }
             }
         }
@@ -201,6 +206,7 @@ internal sealed class SseConnection : RealtimeConnection
         _items.Clear();
         await _http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), token).ConfigureAwait(false);
         await _http.Response.Body.FlushAsync(token).ConfigureAwait(false);
+        Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
         if (_pendingPosition is { } sent)
         {
             RecordSent(sent);

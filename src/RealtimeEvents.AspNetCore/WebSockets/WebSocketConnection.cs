@@ -55,7 +55,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
             TokensPerPeriod = _options.MessagesPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+            AutoReplenishment = false, // refilled from the node's timer (OnTick), not a timer per connection
         });
     }
 
@@ -70,8 +70,6 @@ internal sealed class WebSocketConnection : RealtimeConnection
             Subscriptions.TryAdd(initial);
         }
 
-        using var heartbeat = _manager.Time.CreateTimer(static state => ((SubscriptionSet)state!).Wake(), Subscriptions,
-            _options.HeartbeatInterval, _options.HeartbeatInterval);
         var sending = SendLoopAsync();
         try
         {
@@ -88,6 +86,15 @@ internal sealed class WebSocketConnection : RealtimeConnection
                 _finished = true;
                 _aborted.Dispose();
             }
+        }
+    }
+
+    public override void OnTick()
+    {
+        _rateLimiter.TryReplenish(); // adds a second's worth once a second has passed; otherwise does nothing
+        if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
+        {
+            Subscriptions.Wake(); // the send loop sends the heartbeat
         }
     }
 

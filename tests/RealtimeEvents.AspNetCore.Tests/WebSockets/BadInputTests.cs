@@ -114,6 +114,47 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task RateLimit_RefillsAsTimePasses()
+    {
+        await using var host = await TestHost.StartAsync(o =>
+        {
+            o.MessagesPerSecond = 5;
+            o.MessageBurst = 5;
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(1200);
+            o.HeartbeatTimeout = TimeSpan.FromSeconds(30);
+        });
+        await using var client = await ProtocolClient.ConnectAsync(host.WebSocketUri());
+
+        async Task<List<string?>> PingAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await client.SendAsync(new { op = "ping" });
+            }
+
+            var replies = new List<string?>();
+            while (replies.Count < count)
+            {
+                var reply = await client.ReceiveAsync();
+                var op = reply.GetProperty("op").GetString();
+                if (op != "heartbeat")
+                {
+                    replies.Add(op == "pong" ? "pong" : reply.GetProperty("code").GetString());
+                }
+            }
+
+            return replies;
+        }
+
+        Assert.All(await PingAsync(5), r => Assert.Equal("pong", r)); // the whole burst
+        Assert.Equal([ProtocolErrorCodes.RateLimited], await PingAsync(1)); // the bucket is empty
+
+        // A heartbeat comes only after 1.2 s of quiet: by then a second's worth of tokens is back.
+        Assert.Equal("heartbeat", (await client.ReceiveAsync()).GetProperty("op").GetString());
+        Assert.All(await PingAsync(5), r => Assert.Equal("pong", r));
+    }
+
+    [Fact]
     public async Task BinaryFrame_GetsAnError_AndRepeatedBinaryFramesClose1003()
     {
         await using var host = await TestHost.StartAsync(o => o.MaxProtocolViolations = 2);
