@@ -34,8 +34,11 @@ internal abstract class RealtimeConnection
 
     public SubscriptionSet Subscriptions { get; }
 
-    /// <summary>Gets a value indicating whether every subscription has delivered all it holds: queues empty, no history left to replay.</summary>
-    public bool IsDrained => Subscriptions.Subscriptions.All(s => s.QueueDepth == 0 && !s.IsReplaying);
+    /// <summary>
+    /// Gets a value indicating whether every subscription has handed over all it holds: no event, gap notice, end or history
+    /// left to read. A subscription whose end was read has left the set.
+    /// </summary>
+    public bool IsDrained => Subscriptions.Subscriptions.All(s => !s.HasPending);
 
     /// <summary>Gets the position of the last event sent on this connection, if any.</summary>
     public EventPosition? LastSentPosition

@@ -28,6 +28,7 @@ internal sealed class SseConnection : RealtimeConnection
     private bool _finished;
     private EventPosition? _pendingPosition;
     private long _lastSendTimestamp;
+    private ITimer? _closeDeadline;
 
     public SseConnection(HttpContext http, ConnectionManager manager, ISubscription subscription)
         : base(ConnectionManager.NewConnectionId(), "sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager.Time.GetUtcNow(),
@@ -57,10 +58,22 @@ internal sealed class SseConnection : RealtimeConnection
             }
 
             _close = (flush, _manager.Time.GetTimestamp(), _manager.Broadcaster.CurrentPosition);
-            _closed.CancelAfter(flush ? _options.ShutdownFlushTimeout + _options.CloseTimeout : _options.CloseTimeout);
+            _closeDeadline = _manager.Time.CreateTimer(static state => ((SseConnection)state!).CancelStream(), this,
+                (flush ? _options.ShutdownFlushTimeout : TimeSpan.Zero) + _options.CloseTimeout, Timeout.InfiniteTimeSpan);
         }
 
         Subscriptions.Wake();
+    }
+
+    private void CancelStream()
+    {
+        lock (_gate)
+        {
+            if (!_finished)
+            {
+                _closed.Cancel();
+            }
+        }
     }
 
     public async Task RunAsync()
@@ -125,10 +138,11 @@ internal sealed class SseConnection : RealtimeConnection
             lock (_gate)
             {
                 _finished = true;
+                _closeDeadline?.Dispose();
+                _closed.Dispose();
             }
 
             Subscriptions.Dispose();
-            _closed.Dispose();
         }
     }
 

@@ -37,6 +37,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
     private CloseRequest? _close;
     private bool _finished;
     private EventPosition? _flushedThrough;
+    private ITimer? _closeDeadline;
     private int _pendingReplies;
     private int _violations;
     private long _lastSendTimestamp;
@@ -84,6 +85,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
             lock (_gate)
             {
                 _finished = true;
+                _closeDeadline?.Dispose();
                 _aborted.Dispose();
             }
         }
@@ -111,7 +113,8 @@ internal sealed class WebSocketConnection : RealtimeConnection
             if (!_finished)
             {
                 // Bounds the whole close, even when a stalled client keeps the send loop from ever reaching the close frame.
-                _aborted.CancelAfter((flush ? _options.ShutdownFlushTimeout : TimeSpan.Zero) + _options.CloseTimeout);
+                _closeDeadline = _manager.Time.CreateTimer(static state => ((WebSocketConnection)state!).Abort(), this,
+                    (flush ? _options.ShutdownFlushTimeout : TimeSpan.Zero) + _options.CloseTimeout, Timeout.InfiniteTimeSpan);
             }
         }
 
@@ -456,6 +459,8 @@ internal sealed class WebSocketConnection : RealtimeConnection
             return;
         }
 
+        // Flushed: every subscription has everything up to the shutdown's position, so each can resume from the later of
+        // it and its own last event. Not flushed: only the last event sent is known.
         var description = close.Description ?? (_flushedThrough ?? LastSentPosition)?.ToString() ?? string.Empty;
         await _socket.CloseOutputAsync(close.Status, description, _aborted.Token).ConfigureAwait(false);
     }
@@ -504,11 +509,13 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
                     break;
                 case SubscriptionItemKind.Ended:
-                    // The set already let go of a subscription it ended; its last events still go out before the end.
-                    await SendBatchAsync(batchOwner, token, ending: ReferenceEquals(batchOwner, subscription)).ConfigureAwait(false);
+                    // The set already let go of a subscription that ended by itself; its last events still go out before
+                    // the end. One the client unsubscribed sends nothing more: its "unsubscribed" reply was the last word.
+                    var selfEnded = item.EndReason != SubscriptionEndReason.Unsubscribed;
+                    await SendBatchAsync(batchOwner, token, ending: selfEnded && ReferenceEquals(batchOwner, subscription)).ConfigureAwait(false);
                     batchOwner = null;
                     batchBytes = 0;
-                    if (item.EndReason != SubscriptionEndReason.Unsubscribed)
+                    if (selfEnded && !IsIdTakenByAnother(subscription))
                     {
                         await SendRepliesAsync(token).ConfigureAwait(false);
                         WriteMessage(buffer => ServerMessages.Unsubscribed(buffer, subscription.Id, item.EndReason));
@@ -520,9 +527,9 @@ internal sealed class WebSocketConnection : RealtimeConnection
                     break; // snapshots went out with "subscribed"
             }
 
-            if (close is { Flush: true } && _manager.Time.GetElapsedTime(close.Requested) >= _options.ShutdownFlushTimeout)
+            if (close is null ? PendingClose is not null : close.Flush && _manager.Time.GetElapsedTime(close.Requested) >= _options.ShutdownFlushTimeout)
             {
-                break;
+                break; // a close came in while draining (the send loop handles it now), or the flush time is up
             }
         }
 
@@ -556,6 +563,10 @@ internal sealed class WebSocketConnection : RealtimeConnection
     /// </summary>
     private bool IsCurrent(ISubscription subscription) =>
         Subscriptions.TryGet(subscription.Id, out var current) && ReferenceEquals(current, subscription);
+
+    /// <summary>Whether the client already unsubscribed this one and reused its id: the old one's end must not reach the new one.</summary>
+    private bool IsIdTakenByAnother(ISubscription subscription) =>
+        Subscriptions.TryGet(subscription.Id, out var current) && !ReferenceEquals(current, subscription);
 
     private void WriteMessage(Action<IBufferWriter<byte>> write)
     {

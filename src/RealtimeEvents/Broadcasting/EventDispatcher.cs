@@ -25,6 +25,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
     private EventPosition? _drainTarget;
     private int _disposed;
     private int _failures;
+    private bool _loopEnded;
     private TaskCompletionSource? _progress; // completed and cleared whenever the position moves; created only while someone waits
 
     public EventDispatcher(IEventLog log, SubscriptionRouter router, TimeProvider time, ILogger logger)
@@ -59,7 +60,7 @@ internal sealed class EventDispatcher : IAsyncDisposable
             Task progress;
             lock (_gate)
             {
-                if (_loop is null or { IsCompleted: true } || !string.Equals(_position.Epoch, position.Epoch, StringComparison.Ordinal)
+                if (_loop is null || _loopEnded || !string.Equals(_position.Epoch, position.Epoch, StringComparison.Ordinal)
                     || _position.Sequence >= position.Sequence)
                 {
                     return;
@@ -157,7 +158,8 @@ internal sealed class EventDispatcher : IAsyncDisposable
         {
             lock (_gate)
             {
-                _progress?.TrySetResult(); // waiters see the loop has stopped
+                _loopEnded = true; // set with the wake-up, so a woken waiter cannot see the loop as still running
+                _progress?.TrySetResult();
                 _progress = null;
             }
         }

@@ -29,6 +29,12 @@ public interface ISubscription : IAsyncDisposable, IDisposable
     /// <summary>Gets a value indicating whether the subscription is still replaying history before it goes live.</summary>
     bool IsReplaying { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether anything waits to be read: events, a gap notice, a snapshot, the end, or history
+    /// still to replay. A transport that flushes on shutdown is done with this subscription when it is <see langword="false"/>.
+    /// </summary>
+    bool HasPending { get; }
+
     /// <summary>Gets the snapshots delivered first, when the request asked for them; empty otherwise.</summary>
     IReadOnlyList<EventSnapshot> Snapshots { get; }
 

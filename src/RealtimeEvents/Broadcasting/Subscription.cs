@@ -62,6 +62,8 @@ internal sealed class Subscription : ISubscription
 
     public bool IsReplaying => Volatile.Read(ref _replaying);
 
+    public bool HasPending => Volatile.Read(ref _replaying) || _preface.Count > 0 || _queue.HasReadable;
+
     public IReadOnlyList<EventSnapshot> Snapshots { get; }
 
     public DateTimeOffset CreatedAt { get; }

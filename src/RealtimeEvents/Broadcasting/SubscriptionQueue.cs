@@ -59,6 +59,18 @@ internal sealed class SubscriptionQueue
 
     public int Count => Volatile.Read(ref _live);
 
+    /// <summary>Gets whether the reader would read something now: an event, a drop record, or the end.</summary>
+    public bool HasReadable
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return HasItemLocked();
+            }
+        }
+    }
+
     public long Dropped => Interlocked.Read(ref _dropped);
 
     public long Conflated => Interlocked.Read(ref _conflated);

@@ -103,4 +103,43 @@ public sealed class WaitForDispatchTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WithTimeout());
     }
+
+    [Fact]
+    public async Task WaitForDispatchAsync_NeverHangs_WhenTheDispatcherStopsUnderManyWaiters()
+    {
+        for (var iteration = 0; iteration < 50; iteration++)
+        {
+            var fixture = new BroadcasterFixture();
+            await using var subscription = await fixture.Broadcaster.SubscribeAsync(new SubscriptionRequest()).WithTimeout();
+            var never = new EventPosition(fixture.Broadcaster.CurrentPosition.Epoch, 1_000_000_000);
+            var waiters = Enumerable.Range(0, 32).Select(_ => fixture.Broadcaster.WaitForDispatchAsync(never)).ToArray();
+
+            await fixture.DisposeAsync();
+
+            // Waiters woken as the loop ends must see it has ended, not wait for progress that never comes.
+            await Task.WhenAll(waiters).WithTimeout();
+        }
+    }
+
+    [Fact]
+    public async Task HasPending_SeesAnEndNotice_ThatQueueDepthDoesNotCount()
+    {
+        await using var fixture = new BroadcasterFixture(o =>
+        {
+            o.SubscriptionQueueCapacity = 2;
+            o.LagPolicy = LagPolicy.EndSubscription;
+            o.MaxConsecutiveOverflows = 1;
+        });
+        await using var subscription = await fixture.Broadcaster.SubscribeAsync(new SubscriptionRequest()).WithTimeout();
+        await fixture.PublishManyAsync(10).WithTimeout();
+        await fixture.Broadcaster.WaitForDispatchAsync(fixture.Broadcaster.CurrentPosition).WithTimeout();
+
+        Assert.Equal(SubscriptionEndReason.Lagging, subscription.EndReason);
+        Assert.Equal(0, subscription.QueueDepth); // the lagging end discarded the queue
+        Assert.True(subscription.HasPending); // but the end notice is still to be read
+
+        var items = subscription.Drain();
+        Assert.Equal(SubscriptionItemKind.Ended, items[^1].Kind);
+        Assert.False(subscription.HasPending);
+    }
 }
