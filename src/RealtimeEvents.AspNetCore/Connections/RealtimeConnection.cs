@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.Extensions.Logging;
 using RealtimeEvents.AspNetCore.Internal;
@@ -8,6 +9,7 @@ namespace RealtimeEvents.AspNetCore.Connections;
 internal abstract class RealtimeConnection
 {
     private readonly Lock _gate = new();
+    private readonly ConditionalWeakTable<ISubscription, StrongBox<EventPosition>> _sentBySubscription = [];
     private EventPosition? _lastSent;
 
     protected RealtimeConnection(string id, string transport, ClaimsPrincipal user, string? remoteAddress, DateTimeOffset connectedAt,
@@ -35,10 +37,24 @@ internal abstract class RealtimeConnection
     public SubscriptionSet Subscriptions { get; }
 
     /// <summary>
-    /// Gets a value indicating whether every subscription has handed over all it holds: no event, gap notice, end or history
-    /// left to read. A subscription whose end was read has left the set.
+    /// Whether every subscription has sent everything up to <paramref name="target"/>: it has nothing left to read (no event,
+    /// gap notice, end or history), or it already sent an event after <paramref name="target"/>, so everything before went
+    /// out first. A subscription whose end was read has left the set.
     /// </summary>
-    public bool IsDrained => Subscriptions.Subscriptions.All(s => !s.HasPending);
+    public bool IsFlushedThrough(EventPosition target) =>
+        Subscriptions.Subscriptions.All(s => !s.HasPending || SentThrough(s, target));
+
+    /// <summary>Records the last event sent for a subscription (the send loop's thread).</summary>
+    protected void RecordSent(ISubscription subscription, EventPosition position)
+    {
+        _sentBySubscription.AddOrUpdate(subscription, new StrongBox<EventPosition>(position));
+        RecordSent(position);
+    }
+
+    private bool SentThrough(ISubscription subscription, EventPosition target) =>
+        _sentBySubscription.TryGetValue(subscription, out var sent)
+        && string.Equals(sent.Value.Epoch, target.Epoch, StringComparison.Ordinal)
+        && sent.Value.Sequence >= target.Sequence;
 
     /// <summary>Gets the position of the last event sent on this connection, if any.</summary>
     public EventPosition? LastSentPosition

@@ -163,7 +163,7 @@ internal sealed class SseConnection : RealtimeConnection
                     await FlushItemsAsync(buffer, token).ConfigureAwait(false);
                 }
 
-                if (ended || IsDrained)
+                if (ended || IsFlushedThrough(close.Target))
                 {
                     return;
                 }
@@ -223,7 +223,7 @@ internal sealed class SseConnection : RealtimeConnection
         Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
         if (_pendingPosition is { } sent)
         {
-            RecordSent(sent);
+            RecordSent(_subscription, sent);
             _pendingPosition = null;
         }
 

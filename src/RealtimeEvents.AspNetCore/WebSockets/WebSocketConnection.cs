@@ -153,7 +153,9 @@ internal sealed class WebSocketConnection : RealtimeConnection
                 var (kind, length) = await ReceiveMessageAsync(buffer, b => buffer = b).ConfigureAwait(false);
                 if (kind == Inbound.Close)
                 {
-                    Close(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "Closed by the client.", flush: false);
+                    // A close frame without a status (a browser's plain ws.close()) is answered with 1000: "Empty" cannot carry a description.
+                    var status = _socket.CloseStatus is { } given and not WebSocketCloseStatus.Empty ? given : WebSocketCloseStatus.NormalClosure;
+                    Close(status, "Closed by the client.", flush: false);
                     return;
                 }
 
@@ -436,7 +438,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
             {
                 await SendRepliesAsync(token).ConfigureAwait(false);
                 await SendAvailableAsync(close, token).ConfigureAwait(false);
-                if (IsDrained)
+                if (IsFlushedThrough(close.Target))
                 {
                     _flushedThrough = close.Target; // every matching event up to here went out (or was announced as missed)
                     return;
@@ -554,7 +556,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         var last = _batch[^1].Position;
         _batch.Clear();
         await SendOutputAsync(token).ConfigureAwait(false);
-        RecordSent(last);
+        RecordSent(owner, last);
     }
 
     /// <summary>

@@ -28,11 +28,12 @@ public sealed class ClosingTests
 
         var reading = SlowReadUntilClosedAsync(client);
         var stopping = host.DisposeAsync().AsTask();
-        var (status, _) = await reading.WithTimeout();
+        var (status, description) = await reading.WithTimeout();
         await publisher.DisposeAsync();
         await stopping.WithTimeout();
 
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.True(EventPosition.TryParse(description, out _), $"'{description}' is not a position to resume from");
     }
 
     [Fact]
