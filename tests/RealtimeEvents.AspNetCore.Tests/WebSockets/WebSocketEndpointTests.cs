@@ -261,6 +261,90 @@ public sealed class WebSocketEndpointTests
     }
 
     [Fact]
+    public async Task ClientClose_WithoutAStatus_IsAnsweredWithANormalClose_AndCleanedUp()
+    {
+        await using var host = await TestHost.StartAsync();
+        var removed = host.WhenConnectionRemoved();
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(host.BaseAddress.Host, host.BaseAddress.Port).WithTimeout();
+        var stream = tcp.GetStream();
+        var handshake = $"GET /realtime/ws HTTP/1.1\r\nHost: {host.BaseAddress.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(handshake)).AsTask().WithTimeout();
+        var reader = new RawFrameReader(stream);
+        await reader.ReadHeadersAsync();
+        Assert.Equal(0x1, (await reader.ReadFrameAsync()).Opcode); // welcome
+
+        // What a browser's ws.close() sends: a masked close frame with no status code.
+        await stream.WriteAsync(new byte[] { 0x88, 0x80, 1, 2, 3, 4 }).AsTask().WithTimeout();
+        var close = await reader.ReadFrameAsync();
+
+        Assert.Equal(0x8, close.Opcode);
+        Assert.Equal(1000, (close.Payload[0] << 8) | close.Payload[1]);
+        await removed.WithTimeout();
+    }
+
+    /// <summary>Reads the server's (unmasked) frames from a raw socket, for what ClientWebSocket cannot send.</summary>
+    private sealed class RawFrameReader(System.IO.Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+        private int _start;
+        private int _end;
+
+        public async Task ReadHeadersAsync()
+        {
+            while (true)
+            {
+                var text = System.Text.Encoding.ASCII.GetString(_buffer, 0, _end);
+                var headersEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (headersEnd >= 0)
+                {
+                    Assert.StartsWith("HTTP/1.1 101", text, StringComparison.Ordinal);
+                    _start = headersEnd + 4;
+                    return;
+                }
+
+                await FillAsync();
+            }
+        }
+
+        public async Task<(int Opcode, byte[] Payload)> ReadFrameAsync()
+        {
+            while (true)
+            {
+                var available = _end - _start;
+                if (available >= 2)
+                {
+                    var length = _buffer[_start + 1] & 0x7F;
+                    var header = 2;
+                    if (length == 126 && available >= 4)
+                    {
+                        length = (_buffer[_start + 2] << 8) | _buffer[_start + 3];
+                        header = 4;
+                    }
+
+                    if (length != 126 && available >= header + length)
+                    {
+                        var opcode = _buffer[_start] & 0x0F;
+                        var payload = _buffer.AsSpan(_start + header, length).ToArray();
+                        _start += header + length;
+                        return (opcode, payload);
+                    }
+                }
+
+                await FillAsync();
+            }
+        }
+
+        private async Task FillAsync()
+        {
+            var read = await stream.ReadAsync(_buffer.AsMemory(_end)).AsTask().WithTimeout();
+            Assert.True(read > 0, "The server closed the connection.");
+            _end += read;
+        }
+    }
+
+    [Fact]
     public async Task ConnectionLimit_Refuses503BeforeTheUpgrade_AndExistingClientsAreUnaffected()
     {
         await using var host = await TestHost.StartAsync(o => o.MaxConnections = 2);
