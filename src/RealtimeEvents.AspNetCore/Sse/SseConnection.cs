@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.ServerSentEvents;
-using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using RealtimeEvents.AspNetCore.Connections;
@@ -18,62 +17,15 @@ internal sealed class SseConnection : RealtimeConnection
     private static readonly ReadOnlyMemory<byte> HeartbeatComment = ": heartbeat\n\n"u8.ToArray();
 
     private readonly HttpContext _http;
-    private readonly ConnectionManager _manager;
-    private readonly RealtimeEventsTransportOptions _options;
     private readonly ISubscription _subscription;
     private readonly List<SseItem<ReadOnlyMemory<byte>>> _items = [];
-    private readonly Lock _gate = new();
-    private readonly CancellationTokenSource _closed = new();
-    private (bool Flush, long Requested, EventPosition Target)? _close;
-    private bool _finished;
     private EventPosition? _pendingPosition;
-    private long _lastSendTimestamp;
-    private ITimer? _closeDeadline;
 
     public SseConnection(HttpContext http, ConnectionManager manager, ISubscription subscription)
-        : base(ConnectionManager.NewConnectionId(), "sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager.Time.GetUtcNow(),
-            manager.Logger)
+        : base("sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager)
     {
         _http = http;
-        _manager = manager;
-        _options = manager.Options;
         _subscription = subscription;
-    }
-
-    public override void OnTick()
-    {
-        if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
-        {
-            Subscriptions.Wake(); // the loop writes the heartbeat comment
-        }
-    }
-
-    public override void Close(WebSocketCloseStatus status, string? description, bool flush)
-    {
-        lock (_gate)
-        {
-            if (_close is not null || _finished)
-            {
-                return;
-            }
-
-            _close = (flush, _manager.Time.GetTimestamp(), _manager.Broadcaster.CurrentPosition);
-            _closeDeadline = _manager.Time.CreateTimer(static state => ((SseConnection)state!).CancelStream(), this,
-                (flush ? _options.ShutdownFlushTimeout : TimeSpan.Zero) + _options.CloseTimeout, Timeout.InfiniteTimeSpan);
-        }
-
-        Subscriptions.Wake();
-    }
-
-    private void CancelStream()
-    {
-        lock (_gate)
-        {
-            if (!_finished)
-            {
-                _closed.Cancel();
-            }
-        }
     }
 
     public async Task RunAsync()
@@ -85,7 +37,7 @@ internal sealed class SseConnection : RealtimeConnection
         response.Headers["X-Accel-Buffering"] = "no"; // proxies such as nginx must not hold events back
         _http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_http.RequestAborted, _closed.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_http.RequestAborted, Aborted);
         var token = linked.Token;
         var buffer = new MemoryStream();
         try
@@ -99,20 +51,15 @@ internal sealed class SseConnection : RealtimeConnection
             while (!ended)
             {
                 await Subscriptions.WaitToReadAsync(token).ConfigureAwait(false);
-                (bool Flush, long Requested, EventPosition Target)? close;
-                lock (_gate)
-                {
-                    close = _close;
-                }
-
+                var close = PendingClose;
                 if (close is { Flush: false })
                 {
                     break;
                 }
 
-                if (close is { } flushing)
+                if (close is not null)
                 {
-                    await FlushForCloseAsync(flushing, buffer, token).ConfigureAwait(false);
+                    await FlushAsync(close, () => SendAllAsync(close, buffer, token), token).ConfigureAwait(false);
                     break;
                 }
 
@@ -121,11 +68,11 @@ internal sealed class SseConnection : RealtimeConnection
                 {
                     await FlushItemsAsync(buffer, token).ConfigureAwait(false);
                 }
-                else if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
+                else if (IsHeartbeatDue)
                 {
                     await response.Body.WriteAsync(HeartbeatComment, token).ConfigureAwait(false);
                     await response.Body.FlushAsync(token).ConfigureAwait(false);
-                    Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
+                    MarkSent();
                 }
             }
         }
@@ -135,53 +82,26 @@ internal sealed class SseConnection : RealtimeConnection
         }
         finally
         {
-            lock (_gate)
-            {
-                _finished = true;
-                _closeDeadline?.Dispose();
-                _closed.Dispose();
-            }
-
-            Subscriptions.Dispose();
+            Finish();
         }
     }
 
-    /// <summary>On shutdown: waits until everything published before the close was routed, then sends until the queue is empty (up to the flush timeout).</summary>
-    private async ValueTask FlushForCloseAsync((bool Flush, long Requested, EventPosition Target) close, MemoryStream buffer, CancellationToken token)
+    private async ValueTask<bool> SendAllAsync(CloseRequest close, MemoryStream buffer, CancellationToken token)
     {
-        var remaining = _options.ShutdownFlushTimeout - _manager.Time.GetElapsedTime(close.Requested);
-        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _manager.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
-        try
+        var ended = Collect(close);
+        if (_items.Count > 0)
         {
-            await _manager.Broadcaster.WaitForDispatchAsync(close.Target, linked.Token).ConfigureAwait(false);
-            while (true)
-            {
-                var ended = Collect(close);
-                if (_items.Count > 0)
-                {
-                    await FlushItemsAsync(buffer, token).ConfigureAwait(false);
-                }
-
-                if (ended || IsFlushedThrough(close.Target))
-                {
-                    return;
-                }
-
-                await Subscriptions.WaitToReadAsync(linked.Token).ConfigureAwait(false);
-            }
+            await FlushItemsAsync(buffer, token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !token.IsCancellationRequested)
-        {
-            // Flush time is up: end the stream with what was sent.
-        }
+
+        return ended;
     }
 
     /// <summary>Turns what the subscription holds now into SSE items; returns true when the subscription ended.</summary>
-    private bool Collect((bool Flush, long Requested, EventPosition Target)? close)
+    private bool Collect(CloseRequest? close)
     {
         var bytes = 0;
-        while (bytes < _options.SendBatchBytes && Subscriptions.TryRead(out var subscription, out var item))
+        while (bytes < Options.SendBatchBytes && Subscriptions.TryRead(out var subscription, out var item))
         {
             switch (item.Kind)
             {
@@ -203,7 +123,7 @@ internal sealed class SseConnection : RealtimeConnection
                     break; // snapshots went out with "subscribed"
             }
 
-            if (close is { Flush: true } c && _manager.Time.GetElapsedTime(c.Requested) >= _options.ShutdownFlushTimeout)
+            if (close is { Flush: true } && Manager.Time.GetElapsedTime(close.Requested) >= Options.ShutdownFlushTimeout)
             {
                 break;
             }
@@ -220,14 +140,14 @@ internal sealed class SseConnection : RealtimeConnection
         _items.Clear();
         await _http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), token).ConfigureAwait(false);
         await _http.Response.Body.FlushAsync(token).ConfigureAwait(false);
-        Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
+        MarkSent();
         if (_pendingPosition is { } sent)
         {
             RecordSent(_subscription, sent);
             _pendingPosition = null;
         }
 
-        if (buffer.Capacity > 4 * _options.SendBatchBytes)
+        if (buffer.Capacity > 4 * Options.SendBatchBytes)
         {
             buffer.SetLength(0);
             buffer.Capacity = 0; // don't keep a large buffer on a quiet connection

@@ -26,34 +26,23 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
     private readonly WebSocket _socket;
     private readonly HttpContext _http;
-    private readonly ConnectionManager _manager;
-    private readonly RealtimeEventsTransportOptions _options;
     private readonly TokenBucketRateLimiter _rateLimiter;
     private readonly ConcurrentQueue<byte[]> _replies = new();
-    private readonly CancellationTokenSource _aborted = new();
     private readonly PooledBufferWriter _output = new();
     private readonly List<RealtimeEvent> _batch = [];
-    private readonly Lock _gate = new();
-    private CloseRequest? _close;
-    private bool _finished;
     private EventPosition? _flushedThrough;
-    private ITimer? _closeDeadline;
     private int _pendingReplies;
     private int _violations;
-    private long _lastSendTimestamp;
 
     public WebSocketConnection(WebSocket socket, HttpContext http, ConnectionManager manager)
-        : base(ConnectionManager.NewConnectionId(), "websocket", http.User, http.Connection.RemoteIpAddress?.ToString(),
-            manager.Time.GetUtcNow(), manager.Logger)
+        : base("websocket", http.User, http.Connection.RemoteIpAddress?.ToString(), manager)
     {
         _socket = socket;
         _http = http;
-        _manager = manager;
-        _options = manager.Options;
         _rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = _options.MessageBurst,
-            TokensPerPeriod = _options.MessagesPerSecond,
+            TokenLimit = Options.MessageBurst,
+            TokensPerPeriod = Options.MessagesPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
             AutoReplenishment = false, // refilled from the node's timer (OnTick), not a timer per connection
@@ -63,8 +52,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
     /// <summary>Runs the connection until it closes; <paramref name="initial"/> is a route-bound subscription made before the upgrade.</summary>
     public async Task RunAsync(ISubscription? initial)
     {
-        _lastSendTimestamp = _manager.Time.GetTimestamp();
-        EnqueueReply(buffer => ServerMessages.Welcome(buffer, Id, _manager.Broadcaster.CurrentPosition, _options));
+        EnqueueReply(buffer => ServerMessages.Welcome(buffer, Id, Manager.Broadcaster.CurrentPosition, Options));
         if (initial is not null)
         {
             EnqueueReply(buffer => ServerMessages.Subscribed(buffer, initial));
@@ -80,67 +68,15 @@ internal sealed class WebSocketConnection : RealtimeConnection
         {
             Close(WebSocketCloseStatus.NormalClosure, "Closing.", flush: false); // no-op when a close is already under way
             await sending.ConfigureAwait(false);
-            Subscriptions.Dispose();
             _rateLimiter.Dispose();
-            lock (_gate)
-            {
-                _finished = true;
-                _closeDeadline?.Dispose();
-                _aborted.Dispose();
-            }
+            Finish();
         }
     }
 
     public override void OnTick()
     {
         _rateLimiter.TryReplenish(); // adds a second's worth once a second has passed; otherwise does nothing
-        if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
-        {
-            Subscriptions.Wake(); // the send loop sends the heartbeat
-        }
-    }
-
-    public override void Close(WebSocketCloseStatus status, string? description, bool flush)
-    {
-        lock (_gate)
-        {
-            if (_close is not null)
-            {
-                return;
-            }
-
-            _close = new CloseRequest(status, description, flush, _manager.Time.GetTimestamp(), _manager.Broadcaster.CurrentPosition);
-            if (!_finished)
-            {
-                // Bounds the whole close, even when a stalled client keeps the send loop from ever reaching the close frame.
-                _closeDeadline = _manager.Time.CreateTimer(static state => ((WebSocketConnection)state!).Abort(), this,
-                    (flush ? _options.ShutdownFlushTimeout : TimeSpan.Zero) + _options.CloseTimeout, Timeout.InfiniteTimeSpan);
-            }
-        }
-
-        Subscriptions.Wake();
-    }
-
-    private void Abort()
-    {
-        lock (_gate)
-        {
-            if (!_finished)
-            {
-                _aborted.Cancel();
-            }
-        }
-    }
-
-    private CloseRequest? PendingClose
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _close;
-            }
-        }
+        base.OnTick();
     }
 
     private async Task ReceiveLoopAsync()
@@ -166,7 +102,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
                 if (kind == Inbound.TooLarge)
                 {
-                    Reject(null, ProtocolErrorCodes.MessageTooLarge, $"Messages may be at most {_options.MaxMessageBytes} bytes.");
+                    Reject(null, ProtocolErrorCodes.MessageTooLarge, $"Messages may be at most {Options.MaxMessageBytes} bytes.");
                     CloseForAbuse(WebSocketCloseStatus.MessageTooBig, "Message too big.");
                     continue;
                 }
@@ -217,19 +153,19 @@ internal sealed class WebSocketConnection : RealtimeConnection
         {
             if (length == buffer.Length)
             {
-                if (buffer.Length > _options.MaxMessageBytes)
+                if (buffer.Length > Options.MaxMessageBytes)
                 {
                     return (Inbound.TooLarge, length);
                 }
 
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes + 1));
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Options.MaxMessageBytes + 1));
                 buffer.AsSpan(0, length).CopyTo(larger);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = larger;
                 replaceBuffer(buffer);
             }
 
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(length), _aborted.Token).ConfigureAwait(false);
+            var result = await _socket.ReceiveAsync(buffer.AsMemory(length), Aborted).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return (Inbound.Close, 0);
@@ -237,7 +173,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
             length += result.Count;
             binary |= result.MessageType == WebSocketMessageType.Binary;
-            if (length > _options.MaxMessageBytes)
+            if (length > Options.MaxMessageBytes)
             {
                 return (Inbound.TooLarge, length);
             }
@@ -260,7 +196,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         if (!lease.IsAcquired)
         {
             Violation(null, ProtocolErrorCodes.RateLimited,
-                $"Too many messages: at most {_options.MessagesPerSecond} per second (bursts of {_options.MessageBurst}). This one was ignored.");
+                $"Too many messages: at most {Options.MessagesPerSecond} per second (bursts of {Options.MessageBurst}). This one was ignored.");
             return;
         }
 
@@ -288,7 +224,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
                 break;
             default:
-                EnqueueReply(buffer => ServerMessages.Pong(buffer, message.Id, _manager.Broadcaster.CurrentPosition));
+                EnqueueReply(buffer => ServerMessages.Pong(buffer, message.Id, Manager.Broadcaster.CurrentPosition));
                 break;
         }
     }
@@ -303,21 +239,21 @@ internal sealed class WebSocketConnection : RealtimeConnection
             return;
         }
 
-        if (Subscriptions.Count >= _options.MaxSubscriptionsPerConnection)
+        if (Subscriptions.Count >= Options.MaxSubscriptionsPerConnection)
         {
             Reject(id, ProtocolErrorCodes.TooManySubscriptions,
-                $"A connection may hold at most {_options.MaxSubscriptionsPerConnection} subscriptions; unsubscribe one first.");
+                $"A connection may hold at most {Options.MaxSubscriptionsPerConnection} subscriptions; unsubscribe one first.");
             return;
         }
 
         SubscribeOutcome outcome;
         try
         {
-            outcome = await _manager.SubscribeAsync(User, request, Transport, _http.RequestServices, _aborted.Token).ConfigureAwait(false);
+            outcome = await Manager.SubscribeAsync(User, request, Transport, _http.RequestServices, Aborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.SubscribeFailed(_manager.Logger, Transport, ex);
+            Log.SubscribeFailed(Manager.Logger, Transport, ex);
             Reject(id, ProtocolErrorCodes.InternalError, "The subscription failed on the server; try again later.");
             return;
         }
@@ -339,7 +275,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
     private void Violation(string? id, string code, string message, WebSocketCloseStatus closeStatus = WebSocketCloseStatus.PolicyViolation)
     {
         Reject(id, code, message);
-        if (Interlocked.Increment(ref _violations) > _options.MaxProtocolViolations)
+        if (Interlocked.Increment(ref _violations) > Options.MaxProtocolViolations)
         {
             CloseForAbuse(closeStatus, closeStatus == WebSocketCloseStatus.InvalidMessageType
                 ? "Binary frames are not supported."
@@ -349,14 +285,14 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
     private void Reject(string? id, string code, string message)
     {
-        _manager.Metrics.CountRejected(code);
-        Log.MessageRejected(_manager.Logger, Id, code);
+        Manager.Metrics.CountRejected(code);
+        Log.MessageRejected(Manager.Logger, Id, code);
         EnqueueReply(buffer => ServerMessages.Error(buffer, id, code, message));
     }
 
     private void CloseForAbuse(WebSocketCloseStatus status, string reason)
     {
-        Log.ClosingForAbuse(_manager.Logger, Id, (int)status, reason);
+        Log.ClosingForAbuse(Manager.Logger, Id, (int)status, reason);
         Close(status, reason, flush: false);
     }
 
@@ -376,7 +312,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
     private async Task SendLoopAsync()
     {
-        var token = _aborted.Token;
+        var token = Aborted;
         try
         {
             while (true)
@@ -390,15 +326,19 @@ internal sealed class WebSocketConnection : RealtimeConnection
 
                 if (close is not null)
                 {
-                    await FlushForCloseAsync(close, token).ConfigureAwait(false);
+                    if (await FlushAsync(close, () => SendAllAsync(close, token), token).ConfigureAwait(false))
+                    {
+                        _flushedThrough = close.Target; // every matching event up to here went out (or was announced as missed)
+                    }
+
                     break;
                 }
 
                 await SendRepliesAsync(token).ConfigureAwait(false);
                 await SendAvailableAsync(null, token).ConfigureAwait(false);
-                if (_manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= _options.HeartbeatInterval)
+                if (IsHeartbeatDue)
                 {
-                    WriteMessage(buffer => ServerMessages.Heartbeat(buffer, _manager.Broadcaster.CurrentPosition));
+                    WriteMessage(buffer => ServerMessages.Heartbeat(buffer, Manager.Broadcaster.CurrentPosition));
                     await SendOutputAsync(token).ConfigureAwait(false);
                 }
             }
@@ -413,43 +353,12 @@ internal sealed class WebSocketConnection : RealtimeConnection
         }
         catch (Exception ex)
         {
-            Log.ConnectionFailed(_manager.Logger, Id, ex);
+            Log.ConnectionFailed(Manager.Logger, Id, ex);
             Abort();
         }
         finally
         {
             _output.Reset();
-        }
-    }
-
-    /// <summary>
-    /// On shutdown: waits (up to the flush timeout) until the dispatcher has routed everything published before the close,
-    /// then sends until the subscriptions' queues are empty.
-    /// </summary>
-    private async ValueTask FlushForCloseAsync(CloseRequest close, CancellationToken token)
-    {
-        var remaining = _options.ShutdownFlushTimeout - _manager.Time.GetElapsedTime(close.Requested);
-        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _manager.Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
-        try
-        {
-            await _manager.Broadcaster.WaitForDispatchAsync(close.Target, linked.Token).ConfigureAwait(false);
-            while (true)
-            {
-                await SendRepliesAsync(token).ConfigureAwait(false);
-                await SendAvailableAsync(close, token).ConfigureAwait(false);
-                if (IsFlushedThrough(close.Target))
-                {
-                    _flushedThrough = close.Target; // every matching event up to here went out (or was announced as missed)
-                    return;
-                }
-
-                await Subscriptions.WaitToReadAsync(linked.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !token.IsCancellationRequested)
-        {
-            // Flush time is up: close with what was sent.
         }
     }
 
@@ -464,7 +373,14 @@ internal sealed class WebSocketConnection : RealtimeConnection
         // Flushed: every subscription has everything up to the shutdown's position, so each can resume from the later of
         // it and its own last event. Not flushed: only the last event sent is known.
         var description = close.Description ?? (_flushedThrough ?? LastSentPosition)?.ToString() ?? string.Empty;
-        await _socket.CloseOutputAsync(close.Status, description, _aborted.Token).ConfigureAwait(false);
+        await _socket.CloseOutputAsync(close.Status, description, Aborted).ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> SendAllAsync(CloseRequest close, CancellationToken token)
+    {
+        await SendRepliesAsync(token).ConfigureAwait(false);
+        await SendAvailableAsync(close, token).ConfigureAwait(false);
+        return false;
     }
 
     private async ValueTask SendRepliesAsync(CancellationToken token)
@@ -473,7 +389,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
         {
             Interlocked.Decrement(ref _pendingReplies);
             await _socket.SendAsync(reply, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
-            Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
+            MarkSent();
         }
     }
 
@@ -488,7 +404,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
             {
                 case SubscriptionItemKind.Event:
                     var evt = item.Event!;
-                    if (batchOwner is not null && (!ReferenceEquals(batchOwner, subscription) || batchBytes + evt.Utf8Json.Length > _options.SendBatchBytes))
+                    if (batchOwner is not null && (!ReferenceEquals(batchOwner, subscription) || batchBytes + evt.Utf8Json.Length > Options.SendBatchBytes))
                     {
                         await SendBatchAsync(batchOwner, token).ConfigureAwait(false);
                         batchBytes = 0;
@@ -529,7 +445,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
                     break; // snapshots went out with "subscribed"
             }
 
-            if (close is null ? PendingClose is not null : close.Flush && _manager.Time.GetElapsedTime(close.Requested) >= _options.ShutdownFlushTimeout)
+            if (close is null ? PendingClose is not null : close.Flush && Manager.Time.GetElapsedTime(close.Requested) >= Options.ShutdownFlushTimeout)
             {
                 break; // a close came in while draining (the send loop handles it now), or the flush time is up
             }
@@ -580,7 +496,7 @@ internal sealed class WebSocketConnection : RealtimeConnection
     {
         await _socket.SendAsync(_output.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
         _output.Clear();
-        Volatile.Write(ref _lastSendTimestamp, _manager.Time.GetTimestamp());
+        MarkSent();
     }
 
     private enum Inbound
@@ -591,7 +507,4 @@ internal sealed class WebSocketConnection : RealtimeConnection
         TooLarge,
         TooFragmented,
     }
-
-    /// <summary>How to close; <paramref name="Target"/> is the log position when the close was asked for, what a flush waits for.</summary>
-    private sealed record CloseRequest(WebSocketCloseStatus Status, string? Description, bool Flush, long Requested, EventPosition Target);
 }
