@@ -28,7 +28,6 @@ internal sealed class ConnectionManager
 
     private readonly ConcurrentDictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
     private readonly IEnumerable<ISubscriptionAuthorizer> _authorizers;
-    private readonly TransportMetrics _metrics;
     private readonly ITimer _ticker;
     private int _reserved;
 
@@ -42,7 +41,7 @@ internal sealed class ConnectionManager
         _authorizers = services.GetServices<ISubscriptionAuthorizer>();
         var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         Logger = loggerFactory.CreateLogger("RealtimeEvents.AspNetCore");
-        _metrics = new TransportMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+        Metrics = new TransportMetrics(services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         var lifetime = services.GetService<IHostApplicationLifetime>();
         Stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
         Stopping.Register(CloseAllForShutdown);
@@ -63,7 +62,7 @@ internal sealed class ConnectionManager
 
     public ILogger Logger { get; }
 
-    public TransportMetrics Metrics => _metrics;
+    public TransportMetrics Metrics { get; }
 
     /// <summary>Gets a token that fires when the host begins to stop.</summary>
     public CancellationToken Stopping { get; }
@@ -125,7 +124,7 @@ internal sealed class ConnectionManager
     public void Register(RealtimeConnection connection)
     {
         _connections[connection.Id] = connection;
-        _metrics.Connections.Add(1, new KeyValuePair<string, object?>("transport", connection.Transport));
+        Metrics.Connections.Add(1, new KeyValuePair<string, object?>("transport", connection.Transport));
         Log.ConnectionOpened(Logger, connection.Id, connection.Transport, connection.RemoteAddress);
         if (Stopping.IsCancellationRequested)
         {
@@ -137,7 +136,7 @@ internal sealed class ConnectionManager
     {
         if (_connections.TryRemove(new KeyValuePair<string, RealtimeConnection>(connection.Id, connection)))
         {
-            _metrics.Connections.Add(-1, new KeyValuePair<string, object?>("transport", connection.Transport));
+            Metrics.Connections.Add(-1, new KeyValuePair<string, object?>("transport", connection.Transport));
             Log.ConnectionClosed(Logger, connection.Id, connection.Transport);
             ConnectionRemoved?.Invoke(connection);
         }

@@ -151,21 +151,9 @@ internal static class ManagementEndpoints
             throw new ArgumentException("Field \"priority\" must be low, normal, high or critical.");
         }
 
-        Dictionary<string, string>? meta = null;
-        if (root.TryGetProperty("meta", out var metaElement) && metaElement.ValueKind != JsonValueKind.Null)
+        if (!JsonFields.TryGetStringMap(root, "meta", out var meta, out var error))
         {
-            if (metaElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new ArgumentException("Field \"meta\" must be an object of string values.");
-            }
-
-            meta = [];
-            foreach (var entry in metaElement.EnumerateObject())
-            {
-                meta[entry.Name] = entry.Value.ValueKind == JsonValueKind.String
-                    ? entry.Value.GetString()!
-                    : throw new ArgumentException("Field \"meta\" must be an object of string values.");
-            }
+            throw new ArgumentException(error);
         }
 
         return new EventDraft(type, topic)
@@ -181,17 +169,8 @@ internal static class ManagementEndpoints
     private static string RequiredString(JsonElement root, string name) =>
         OptionalString(root, name) ?? throw new ArgumentException($"Field \"{name}\" is required.");
 
-    private static string? OptionalString(JsonElement root, string name)
-    {
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return element.ValueKind == JsonValueKind.String
-            ? element.GetString()
-            : throw new ArgumentException($"Field \"{name}\" must be a string.");
-    }
+    private static string? OptionalString(JsonElement root, string name) =>
+        JsonFields.TryGetString(root, name, out var value, out var error) ? value : throw new ArgumentException(error);
 
     private static void WriteConnection(Utf8JsonWriter writer, RealtimeConnection connection)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RealtimeEvents.AspNetCore.Internal;
 using RealtimeEvents.Protocol;
 
 namespace RealtimeEvents.AspNetCore.WebSockets;
@@ -30,7 +31,7 @@ internal static class ClientMessageParser
                 return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage, "A message must be a JSON object with an \"op\" field.");
             }
 
-            if (!TryGetString(root, "id", out var id, out var idError))
+            if (!JsonFields.TryGetString(root, "id", out var id, out var idError))
             {
                 return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, idError);
             }
@@ -79,7 +80,7 @@ internal static class ClientMessageParser
         }
 
         var priority = EventPriority.Low;
-        if (!TryGetString(root, "minPriority", out var priorityText, out error))
+        if (!JsonFields.TryGetString(root, "minPriority", out var priorityText, out error))
         {
             return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, error, id);
         }
@@ -90,27 +91,12 @@ internal static class ClientMessageParser
                 $"Field \"minPriority\" must be low, normal, high or critical, not \"{Truncate(priorityText)}\".", id);
         }
 
-        Dictionary<string, string>? meta = null;
-        if (root.TryGetProperty("meta", out var metaElement) && metaElement.ValueKind != JsonValueKind.Null)
+        if (!JsonFields.TryGetStringMap(root, "meta", out var meta, out error))
         {
-            if (metaElement.ValueKind != JsonValueKind.Object)
-            {
-                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"meta\" must be an object of string values.", id);
-            }
-
-            meta = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var entry in metaElement.EnumerateObject())
-            {
-                if (entry.Value.ValueKind != JsonValueKind.String)
-                {
-                    return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"meta\" must be an object of string values.", id);
-                }
-
-                meta[entry.Name] = entry.Value.GetString()!;
-            }
+            return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, error, id);
         }
 
-        if (!TryGetString(root, "resumeAfter", out var resumeText, out error))
+        if (!JsonFields.TryGetString(root, "resumeAfter", out var resumeText, out error))
         {
             return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, error, id);
         }
@@ -149,25 +135,6 @@ internal static class ClientMessageParser
             Snapshot = snapshot,
         };
         return new ClientMessage(RealtimeProtocol.Subscribe, id, request, null, null);
-    }
-
-    private static bool TryGetString(JsonElement root, string name, out string? value, out string error)
-    {
-        value = null;
-        error = string.Empty;
-        if (!root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
-        if (element.ValueKind != JsonValueKind.String)
-        {
-            error = $"Field \"{name}\" must be a string.";
-            return false;
-        }
-
-        value = element.GetString();
-        return true;
     }
 
     private static bool TryGetStrings(JsonElement root, string name, out string[] values, out string error)
