@@ -24,7 +24,7 @@ namespace RealtimeEvents.AspNetCore.Connections;
 /// </remarks>
 internal sealed class ConnectionManager
 {
-    private static readonly ConditionalWeakTable<IServiceProvider, ConnectionManager> Instances = new();
+    private static readonly ConditionalWeakTable<object, ConnectionManager> Instances = new();
 
     private readonly ConcurrentDictionary<string, RealtimeConnection> _connections = new(StringComparer.Ordinal);
     private readonly IEnumerable<ISubscriptionAuthorizer> _authorizers;
@@ -98,7 +98,15 @@ internal sealed class ConnectionManager
         return options;
     }
 
-    public static ConnectionManager For(IServiceProvider services) => Instances.GetValue(services, static sp => new ConnectionManager(sp));
+    /// <summary>
+    /// The application's manager. Keyed by the root scope (what <see cref="IServiceScopeFactory"/> resolves to), so the
+    /// application's provider and the provider injected into a singleton (the root scope) find the same manager.
+    /// </summary>
+    public static ConnectionManager For(IServiceProvider services)
+    {
+        var key = services.GetService<IServiceScopeFactory>() ?? (object)services;
+        return Instances.GetValue(key, _ => new ConnectionManager(services));
+    }
 
     /// <summary>Takes one of the node's connection slots; false when all are taken (answer 503).</summary>
     public bool TryReserve()

@@ -37,7 +37,7 @@ internal abstract class RealtimeConnection
 
     public string Id { get; }
 
-    /// <summary>Gets <c>websocket</c> or <c>sse</c>.</summary>
+    /// <summary>Gets <c>websocket</c>, <c>sse</c> or <c>signalr</c>.</summary>
     public string Transport { get; }
 
     public ClaimsPrincipal User { get; }
@@ -79,6 +79,9 @@ internal abstract class RealtimeConnection
         }
     }
 
+    /// <summary>Gets a value indicating whether the connection sends heartbeats of its own (SignalR has its keep-alive pings).</summary>
+    protected virtual bool SendsHeartbeats => true;
+
     /// <summary>Gets a value indicating whether nothing was sent for a heartbeat interval.</summary>
     protected bool IsHeartbeatDue => Manager.Time.GetElapsedTime(Volatile.Read(ref _lastSendTimestamp)) >= Options.HeartbeatInterval;
 
@@ -88,7 +91,7 @@ internal abstract class RealtimeConnection
     /// </summary>
     public virtual void OnTick()
     {
-        if (IsHeartbeatDue)
+        if (SendsHeartbeats && IsHeartbeatDue)
         {
             Subscriptions.Wake();
         }

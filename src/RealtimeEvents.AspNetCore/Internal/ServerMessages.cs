@@ -9,7 +9,9 @@ internal static class ServerMessages
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
-    public static void Welcome(IBufferWriter<byte> output, string connectionId, EventPosition position, RealtimeEventsTransportOptions options)
+    /// <summary><c>welcome</c>; <paramref name="heartbeatInterval"/> overrides the options' for transports with a keep-alive of their own (SignalR).</summary>
+    public static void Welcome(IBufferWriter<byte> output, string connectionId, EventPosition position, RealtimeEventsTransportOptions options,
+        TimeSpan? heartbeatInterval = null)
     {
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
@@ -17,7 +19,7 @@ internal static class ServerMessages
         writer.WriteNumber("protocol", RealtimeProtocol.Version);
         writer.WriteString("connectionId", connectionId);
         WritePosition(writer, "position", position);
-        writer.WriteNumber("heartbeatMs", (long)options.HeartbeatInterval.TotalMilliseconds);
+        writer.WriteNumber("heartbeatMs", (long)(heartbeatInterval ?? options.HeartbeatInterval).TotalMilliseconds);
         writer.WriteStartObject("limits");
         writer.WriteNumber("maxMessageBytes", options.MaxMessageBytes);
         writer.WriteNumber("maxSubscriptions", options.MaxSubscriptionsPerConnection);

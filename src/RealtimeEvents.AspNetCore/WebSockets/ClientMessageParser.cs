@@ -31,14 +31,9 @@ internal static class ClientMessageParser
                 return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage, "A message must be a JSON object with an \"op\" field.");
             }
 
-            if (!JsonFields.TryGetString(root, "id", out var id, out var idError))
+            if (!TryGetId(root, out var id, out var invalidId))
             {
-                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, idError);
-            }
-
-            if (id is { Length: 0 or > MaxIdLength })
-            {
-                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"id\" must be 1 to 128 characters.");
+                return invalidId;
             }
 
             if (!root.TryGetProperty("op", out var opElement))
@@ -69,6 +64,50 @@ internal static class ClientMessageParser
                         $"Unknown op \"{Truncate(op)}\": expected subscribe, unsubscribe or ping.", id);
             }
         }
+    }
+
+    /// <summary>
+    /// Parses a subscribe request given as a JSON value, as SignalR's <c>Subscribe</c> receives it: the fields of the
+    /// <c>subscribe</c> message, with the same checks and error codes; an <c>op</c> field is not needed.
+    /// </summary>
+    public static ClientMessage ParseSubscribeRequest(JsonElement request)
+    {
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage,
+                "The subscribe request must be a JSON object such as {\"id\":\"a\",\"topics\":[\"executions/**\"]}.");
+        }
+
+        if (!TryGetId(request, out var id, out var invalidId))
+        {
+            return invalidId;
+        }
+
+        return id is null
+            ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the subscription's id, unique on this connection.")
+            : ParseSubscribe(request, id);
+    }
+
+    /// <summary>Checks a subscription id given as a bare value (SignalR's <c>Unsubscribe</c>), like the <c>id</c> field.</summary>
+    public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength };
+
+    private static bool TryGetId(JsonElement root, out string? id, out ClientMessage invalid)
+    {
+        invalid = default!;
+        if (!JsonFields.TryGetString(root, "id", out id, out var idError))
+        {
+            invalid = ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, idError);
+            return false;
+        }
+
+        if (id is not null && !IsValidId(id))
+        {
+            invalid = ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"id\" must be 1 to 128 characters.");
+            id = null;
+            return false;
+        }
+
+        return true;
     }
 
     private static ClientMessage ParseSubscribe(JsonElement root, string id)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using RealtimeEvents.AspNetCore.Connections;
 using RealtimeEvents.AspNetCore.Internal;
 using RealtimeEvents.Protocol;
 
@@ -122,11 +121,8 @@ internal sealed partial class WebSocketConnection
 
     private async ValueTask HandleMessageAsync(ReadOnlyMemory<byte> utf8Json)
     {
-        using var lease = _rateLimiter.AttemptAcquire();
-        if (!lease.IsAcquired)
+        if (CheckRate(null) is not null)
         {
-            Violation(null, ProtocolErrorCodes.RateLimited,
-                $"Too many messages: at most {Options.MessagesPerSecond} per second (bursts of {Options.MessageBurst}). This one was ignored.");
             return;
         }
 
@@ -140,104 +136,15 @@ internal sealed partial class WebSocketConnection
         switch (message.Op)
         {
             case RealtimeProtocol.Subscribe:
-                await SubscribeAsync(message.Request!).ConfigureAwait(false);
+                await SubscribeAsync(message.Request!, _http.RequestServices).ConfigureAwait(false);
                 break;
             case RealtimeProtocol.Unsubscribe:
-                if (Subscriptions.Remove(message.Id!))
-                {
-                    EnqueueReply(buffer => ServerMessages.Unsubscribed(buffer, message.Id!, SubscriptionEndReason.Unsubscribed));
-                }
-                else
-                {
-                    Reject(message.Id, ProtocolErrorCodes.UnknownSubscription, $"There is no subscription '{message.Id}' on this connection.");
-                }
-
+                Unsubscribe(message.Id!);
                 break;
             default:
-                EnqueueReply(buffer => ServerMessages.Pong(buffer, message.Id, Manager.Broadcaster.CurrentPosition));
+                EnqueueReply(RealtimeProtocol.Pong, buffer => ServerMessages.Pong(buffer, message.Id, Manager.Broadcaster.CurrentPosition));
                 break;
         }
-    }
-
-    private async ValueTask SubscribeAsync(SubscriptionRequest request)
-    {
-        var id = request.Id!;
-        if (Subscriptions.TryGet(id, out _))
-        {
-            Reject(id, ProtocolErrorCodes.DuplicateSubscription,
-                $"This connection already has a subscription '{id}'; unsubscribe it first or use another id.");
-            return;
-        }
-
-        if (Subscriptions.Count >= Options.MaxSubscriptionsPerConnection)
-        {
-            Reject(id, ProtocolErrorCodes.TooManySubscriptions,
-                $"A connection may hold at most {Options.MaxSubscriptionsPerConnection} subscriptions; unsubscribe one first.");
-            return;
-        }
-
-        SubscribeOutcome outcome;
-        try
-        {
-            outcome = await Manager.SubscribeAsync(User, request, Transport, _http.RequestServices, Aborted).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.SubscribeFailed(Manager.Logger, Transport, ex);
-            Reject(id, ProtocolErrorCodes.InternalError, "The subscription failed on the server; try again later.");
-            return;
-        }
-
-        if (outcome.Subscription is not { } subscription)
-        {
-            Reject(id, outcome.ErrorCode!, outcome.ErrorMessage!);
-            return;
-        }
-
-        EnqueueReply(buffer => ServerMessages.Subscribed(buffer, subscription)); // queued before the first event can be
-        if (!Subscriptions.TryAdd(subscription))
-        {
-            subscription.Dispose();
-        }
-    }
-
-    /// <summary>A rejected message: an error reply and a strike; too many strikes close the connection.</summary>
-    private void Violation(string? id, string code, string message, WebSocketCloseStatus closeStatus = WebSocketCloseStatus.PolicyViolation)
-    {
-        Reject(id, code, message);
-        if (Interlocked.Increment(ref _violations) > Options.MaxProtocolViolations)
-        {
-            CloseForAbuse(closeStatus, closeStatus == WebSocketCloseStatus.InvalidMessageType
-                ? "Binary frames are not supported."
-                : "Too many invalid messages.");
-        }
-    }
-
-    private void Reject(string? id, string code, string message)
-    {
-        Manager.Metrics.CountRejected(code);
-        Log.MessageRejected(Manager.Logger, Id, code);
-        EnqueueReply(buffer => ServerMessages.Error(buffer, id, code, message));
-    }
-
-    private void CloseForAbuse(WebSocketCloseStatus status, string reason)
-    {
-        Log.ClosingForAbuse(Manager.Logger, Id, (int)status, reason);
-        Close(status, reason, flush: false);
-    }
-
-    private void EnqueueReply(Action<IBufferWriter<byte>> write)
-    {
-        if (Interlocked.Increment(ref _pendingReplies) > MaxPendingReplies)
-        {
-            // The client sends but does not read: its replies would pile up without bound.
-            Interlocked.Decrement(ref _pendingReplies);
-            CloseForAbuse(WebSocketCloseStatus.PolicyViolation, "Replies are not being read.");
-            return;
-        }
-
-        _replies.Enqueue(ServerMessages.ToArray(write));
-        Subscriptions.Wake();
     }
 
     private enum Inbound
