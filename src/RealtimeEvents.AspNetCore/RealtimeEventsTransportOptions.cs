@@ -1,7 +1,7 @@
 namespace RealtimeEvents.AspNetCore;
 
 /// <summary>
-/// Limits and timings of the WebSocket and SSE endpoints. They are bound from the <c>RealtimeEvents:Transport</c>
+/// Limits and timings of the WebSocket and SSE endpoints (and of the SignalR hub of RealtimeEvents.SignalR). They are bound from the <c>RealtimeEvents:Transport</c>
 /// configuration section, then <c>builder.Services.Configure&lt;RealtimeEventsTransportOptions&gt;(...)</c> calls apply.
 /// Invalid values fail when the endpoints are mapped.
 /// </summary>
@@ -10,10 +10,10 @@ public sealed class RealtimeEventsTransportOptions
     /// <summary>The configuration section these options are usually bound from.</summary>
     public const string SectionName = "RealtimeEvents:Transport";
 
-    /// <summary>Gets or sets the most WebSocket and SSE connections this node serves; more are refused with HTTP 503 before the upgrade. The default value is 10000.</summary>
+    /// <summary>Gets or sets the most WebSocket, SSE and SignalR connections this node serves; more are refused with HTTP 503 before the upgrade. The default value is 10000.</summary>
     public int MaxConnections { get; set; } = 10_000;
 
-    /// <summary>Gets or sets the most subscriptions one WebSocket connection may hold. The default value is 100.</summary>
+    /// <summary>Gets or sets the most subscriptions one WebSocket or SignalR connection may hold. The default value is 100.</summary>
     public int MaxSubscriptionsPerConnection { get; set; } = 100;
 
     /// <summary>Gets or sets the largest client message, in bytes; a larger one closes the connection with status 1009. The default value is 16384 (16 KiB).</summary>

@@ -9,9 +9,13 @@ internal static class ServerMessages
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
-    /// <summary><c>welcome</c>; <paramref name="heartbeatInterval"/> overrides the options' for transports with a keep-alive of their own (SignalR).</summary>
+    /// <summary><c>welcome</c> with the options' heartbeat and message size limit.</summary>
+    public static void Welcome(IBufferWriter<byte> output, string connectionId, EventPosition position, RealtimeEventsTransportOptions options) =>
+        Welcome(output, connectionId, position, options, options.HeartbeatInterval, options.MaxMessageBytes);
+
+    /// <summary><c>welcome</c> for a transport with a keep-alive and a message size limit of its own (SignalR); a null size is unlimited.</summary>
     public static void Welcome(IBufferWriter<byte> output, string connectionId, EventPosition position, RealtimeEventsTransportOptions options,
-        TimeSpan? heartbeatInterval = null)
+        TimeSpan heartbeatInterval, long? maxMessageBytes)
     {
         using var writer = new Utf8JsonWriter(output, WriterOptions);
         writer.WriteStartObject();
@@ -19,9 +23,17 @@ internal static class ServerMessages
         writer.WriteNumber("protocol", RealtimeProtocol.Version);
         writer.WriteString("connectionId", connectionId);
         WritePosition(writer, "position", position);
-        writer.WriteNumber("heartbeatMs", (long)(heartbeatInterval ?? options.HeartbeatInterval).TotalMilliseconds);
+        writer.WriteNumber("heartbeatMs", (long)heartbeatInterval.TotalMilliseconds);
         writer.WriteStartObject("limits");
-        writer.WriteNumber("maxMessageBytes", options.MaxMessageBytes);
+        if (maxMessageBytes is { } max)
+        {
+            writer.WriteNumber("maxMessageBytes", max);
+        }
+        else
+        {
+            writer.WriteNull("maxMessageBytes");
+        }
+
         writer.WriteNumber("maxSubscriptions", options.MaxSubscriptionsPerConnection);
         writer.WriteNumber("messagesPerSecond", options.MessagesPerSecond);
         writer.WriteNumber("messageBurst", options.MessageBurst);
