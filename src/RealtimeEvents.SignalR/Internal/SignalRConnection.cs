@@ -38,9 +38,6 @@ internal sealed class SignalRConnection : MessageConnection
         closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), _transportClosed);
     }
 
-    /// <summary>Gets a task that completes when the connection has let go of everything it held.</summary>
-    public Task Completion => _completion;
-
     /// <summary>Gets a task that completes when SignalR's transport has closed.</summary>
     public Task TransportClosed => _transportClosed.Task;
 
