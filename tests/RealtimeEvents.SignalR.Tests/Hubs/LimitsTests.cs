@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using RealtimeEvents.SignalR.Tests.Support;
 using RealtimeEvents.Testing;
 
@@ -27,12 +28,16 @@ public sealed class LimitsTests
     [Fact]
     public async Task InvocationsBeyondTheRate_GetRateLimited_AndTheConnectionGoesOn()
     {
-        await using var host = await SignalRTestHost.StartAsync(transport: o =>
-        {
-            o.MessagesPerSecond = 1;
-            o.MessageBurst = 2;
-            o.MaxProtocolViolations = 100;
-        });
+        // The node's timer refills the rate budget; on a clock that stands still the burst is all there is.
+        var time = new FakeTimeProvider();
+        await using var host = await SignalRTestHost.StartAsync(
+            transport: o =>
+            {
+                o.MessagesPerSecond = 1;
+                o.MessageBurst = 2;
+                o.MaxProtocolViolations = 100;
+            },
+            configure: builder => builder.Services.AddSingleton<TimeProvider>(time));
         await using var client = await host.ConnectAsync();
 
         var replies = new List<string?>();
