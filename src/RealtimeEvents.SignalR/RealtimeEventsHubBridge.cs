@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
 using RealtimeEvents.AspNetCore.Connections;
 using RealtimeEvents.AspNetCore.Internal;
 using RealtimeEvents.Protocol;
@@ -24,6 +25,7 @@ public sealed class RealtimeEventsHubBridge
     private static readonly object ItemKey = new();
 
     private readonly IServiceProvider _services;
+    private readonly IServiceScopeFactory _scopes;
     private readonly SignalRLimits _limits;
     private ConnectionManager? _manager;
     private int _shutdownHooked;
@@ -31,6 +33,7 @@ public sealed class RealtimeEventsHubBridge
     internal RealtimeEventsHubBridge(IServiceProvider services, SignalRLimits limits)
     {
         _services = services;
+        _scopes = services.GetRequiredService<IServiceScopeFactory>();
         _limits = limits;
     }
 
@@ -63,7 +66,7 @@ public sealed class RealtimeEventsHubBridge
             return;
         }
 
-        var connection = new SignalRConnection(context, hub.Clients.Caller, manager, _services, _limits);
+        var connection = new SignalRConnection(context, hub.Clients.Caller, manager, _scopes, _limits);
         context.Items[ItemKey] = connection;
         manager.Register(connection);
         connection.Start();
@@ -118,7 +121,8 @@ public sealed class RealtimeEventsHubBridge
             return Refusal(hub);
         }
 
-        return await SentAsync(hub, connection.Unsubscribe(id)).ConfigureAwait(false);
+        var reply = await connection.UnsubscribeAsync(id).ConfigureAwait(false);
+        return await SentAsync(hub, reply).ConfigureAwait(false);
     }
 
     private static async Task<RealtimeHubMessage> SentAsync(Hub hub, MessageConnection.Reply reply)
@@ -149,10 +153,10 @@ public sealed class RealtimeEventsHubBridge
 
     /// <summary>
     /// SignalR aborts its connections in its own <c>ApplicationStopping</c> callback. This one is registered on the first
-    /// connection, after SignalR's, and token callbacks run in reverse order of registration, so it runs first: it asks
-    /// every SignalR connection to flush and then to close with reconnect allowed, and waits (bounded by the flush and
-    /// close timeouts) until their transports have closed, so queued events and the close message go out before
-    /// SignalR aborts what is left.
+    /// connection, after SignalR's, and token callbacks run in reverse order of registration, so it runs first. It starts
+    /// the shutdown of every connection of the node (WebSocket and SSE too, so theirs is not delayed), then waits
+    /// (bounded by the flush and close timeouts) until the SignalR transports have closed, so queued events and the
+    /// close message with reconnect allowed go out before SignalR aborts what is left.
     /// </summary>
     private void HookShutdown(ConnectionManager manager)
     {
@@ -165,20 +169,12 @@ public sealed class RealtimeEventsHubBridge
     private void FlushForShutdown()
     {
         var manager = Manager;
-        var closing = new List<Task>();
-        foreach (var connection in manager.Connections.OfType<SignalRConnection>())
+        manager.CloseAllForShutdown();
+        var closing = manager.Connections.OfType<SignalRConnection>().Select(c => c.TransportClosed).ToArray();
+        var limit = manager.Options.ShutdownFlushTimeout + manager.Options.CloseTimeout;
+        if (!Task.WaitAll(closing, limit))
         {
-            connection.Close(WebSocketCloseStatus.EndpointUnavailable, description: null, flush: true);
-            closing.Add(connection.TransportClosed);
-        }
-
-        try
-        {
-            Task.WaitAll([.. closing], manager.Options.ShutdownFlushTimeout + manager.Options.CloseTimeout);
-        }
-        catch (AggregateException ex)
-        {
-            SignalRLog.ShutdownFlushFailed(manager.Logger, ex);
+            SignalRLog.ShutdownFlushTimedOut(manager.Logger, closing.Count(t => !t.IsCompleted), limit);
         }
     }
 }

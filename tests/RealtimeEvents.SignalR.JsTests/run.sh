@@ -23,11 +23,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 if [ -z "${REALTIME_SIGNALR_TEST_SERVER:-}" ]; then
-    server="../RealtimeEvents.SignalR.TestServer/bin/Release/net10.0/RealtimeEvents.SignalR.TestServer.dll"
-    if [ ! -f "$server" ]; then
-        echo "Building the SignalR test server ($server is missing)."
-        dotnet build ../RealtimeEvents.SignalR.TestServer -c Release --nologo -v quiet
-    fi
+    # Run on its own: build the test server (incremental, so a current build costs little), never test a stale one.
+    dotnet build ../RealtimeEvents.SignalR.TestServer -c Release --nologo -v quiet
 fi
 
 # One file at a time: each file starts its own server, and the overflow test needs the machine's attention.

@@ -192,7 +192,8 @@ internal sealed class ConnectionManager
         }
     }
 
-    private void CloseAllForShutdown()
+    /// <summary>Asks every connection to flush and close (going away); called when the host begins to stop.</summary>
+    public void CloseAllForShutdown()
     {
         foreach (var connection in _connections.Values)
         {

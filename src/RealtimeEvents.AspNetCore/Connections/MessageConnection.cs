@@ -29,6 +29,7 @@ internal abstract class MessageConnection : RealtimeConnection
     private readonly List<RealtimeEvent> _batch = [];
     private int _pendingReplies;
     private int _violations;
+    private volatile bool _sendLoopEnded;
 
     protected MessageConnection(string transport, ClaimsPrincipal user, string? remoteAddress, ConnectionManager manager)
         : base(transport, user, remoteAddress, manager)
@@ -48,6 +49,9 @@ internal abstract class MessageConnection : RealtimeConnection
     /// later of it and its own last event.
     /// </summary>
     protected EventPosition? FlushedThrough { get; private set; }
+
+    /// <summary>Gets a value indicating whether client requests are still handled: not once a close is under way.</summary>
+    protected bool AcceptsRequests => PendingClose is null && !_sendLoopEnded;
 
     public override void OnTick()
     {
@@ -115,11 +119,9 @@ internal abstract class MessageConnection : RealtimeConnection
         }
         finally
         {
+            _sendLoopEnded = true;
             _output.Reset();
-            while (_replies.TryDequeue(out var unsent))
-            {
-                unsent.Abandon();
-            }
+            AbandonReplies();
         }
     }
 
@@ -137,11 +139,31 @@ internal abstract class MessageConnection : RealtimeConnection
     /// <returns>The <c>rate_limited</c> error reply, or <see langword="null"/> when the message may be handled.</returns>
     protected Reply? CheckRate(string? requestId)
     {
-        using var lease = _rateLimiter.AttemptAcquire();
-        return lease.IsAcquired
-            ? null
-            : Violation(requestId, ProtocolErrorCodes.RateLimited,
-                $"Too many messages: at most {Options.MessagesPerSecond} per second (bursts of {Options.MessageBurst}). This one was ignored.");
+        RateLimitLease lease;
+        try
+        {
+            lease = _rateLimiter.AttemptAcquire();
+        }
+        catch (ObjectDisposedException)
+        {
+            return Refuse(ProtocolErrorCodes.ShuttingDown, "This connection is closing; connect again to subscribe."); // it just ended
+        }
+
+        using (lease)
+        {
+            return lease.IsAcquired
+                ? null
+                : Violation(requestId, ProtocolErrorCodes.RateLimited,
+                    $"Too many messages: at most {Options.MessagesPerSecond} per second (bursts of {Options.MessageBurst}). This one was ignored.");
+        }
+    }
+
+    /// <summary>An error reply that is not sent: for a request that arrives while the connection is closing.</summary>
+    protected static Reply Refuse(string code, string message)
+    {
+        var reply = new Reply(RealtimeProtocol.Error, ServerMessages.ToArray(buffer => ServerMessages.Error(buffer, null, code, message)));
+        reply.Abandon();
+        return reply;
     }
 
     /// <summary>Validates, authorizes and adds a subscription; replies <c>subscribed</c> (queued before its first event can be) or <c>error</c>.</summary>
@@ -234,7 +256,20 @@ internal abstract class MessageConnection : RealtimeConnection
 
         _replies.Enqueue(reply);
         Subscriptions.Wake();
+        if (_sendLoopEnded)
+        {
+            AbandonReplies(); // queued after the loop's last look: it will never be sent
+        }
+
         return reply;
+    }
+
+    private void AbandonReplies()
+    {
+        while (_replies.TryDequeue(out var unsent))
+        {
+            unsent.Abandon();
+        }
     }
 
     /// <summary>Releases the rate limiter; called once the connection's loops have ended.</summary>

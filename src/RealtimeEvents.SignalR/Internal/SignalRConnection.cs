@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
 using RealtimeEvents.AspNetCore.Connections;
 using RealtimeEvents.AspNetCore.Internal;
 using RealtimeEvents.AspNetCore.WebSockets;
@@ -18,24 +19,34 @@ internal sealed class SignalRConnection : MessageConnection
 {
     private readonly HubCallerContext _context;
     private readonly IClientProxy _caller;
-    private readonly IServiceProvider _requestServices;
+    private readonly IServiceScopeFactory _scopes;
     private readonly SignalRLimits _limits;
     private readonly TaskCompletionSource _transportClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // SignalR runs one invocation of a client at a time unless MaximumParallelInvocationsPerClient is raised; requests
+    // are handled one at a time regardless, as on a WebSocket, so the id and count checks hold.
+    private readonly SemaphoreSlim _requests = new(1, 1);
     private Task _completion = Task.CompletedTask;
     private volatile bool _clientGone;
+    private int _transportEnded;
 
-    public SignalRConnection(HubCallerContext context, IClientProxy caller, ConnectionManager manager, IServiceProvider services, SignalRLimits limits)
+    public SignalRConnection(HubCallerContext context, IClientProxy caller, ConnectionManager manager, IServiceScopeFactory scopes, SignalRLimits limits)
         : base("signalr", context.User ?? new System.Security.Claims.ClaimsPrincipal(), RemoteAddressOf(context), manager)
     {
         _context = context;
         _caller = caller;
-        _requestServices = context.GetHttpContext()?.RequestServices ?? services;
+        _scopes = scopes;
         _limits = limits;
 
-        // Fires once the transport has sent what SignalR wrote last (its close message) and closed; it lives as long as
-        // SignalR's connection, so the registration is not disposed with this one (which ends first).
+        // SignalR's connection ends: the client went away, or the hub's OnConnectedAsync failed after this was made. In
+        // that case OnDisconnectedAsync never comes and SignalR does not abort its context either; only the transport's
+        // close tells. Either way, stop and release everything.
+        context.ConnectionAborted.Register(static state => ((SignalRConnection)state!).ClientGone(), this);
+
+        // Fires once the transport has sent what SignalR wrote last (its close message) and closed. These registrations
+        // live as long as SignalR's connection, so they are not disposed with this one (which ends first).
         var closed = context.Features.Get<IConnectionLifetimeFeature>()?.ConnectionClosed ?? context.ConnectionAborted;
-        closed.Register(static state => ((TaskCompletionSource)state!).TrySetResult(), _transportClosed);
+        closed.Register(static state => ((SignalRConnection)state!).TransportEnded(), this);
     }
 
     /// <summary>Gets a task that completes when SignalR's transport has closed.</summary>
@@ -55,36 +66,60 @@ internal sealed class SignalRConnection : MessageConnection
     /// <summary>Handles <c>Subscribe(request)</c>.</summary>
     public async ValueTask<Reply> SubscribeAsync(JsonElement request)
     {
-        if (CheckRate(null) is { } limited)
+        await _requests.WaitAsync(_context.ConnectionAborted).ConfigureAwait(false);
+        try
         {
-            return limited;
-        }
+            if ((Closing() ?? CheckRate(null)) is { } refused)
+            {
+                return refused;
+            }
 
-        var message = ClientMessageParser.ParseSubscribeRequest(request);
-        return message.IsValid
-            ? await SubscribeAsync(message.Request!, _requestServices).ConfigureAwait(false)
-            : Violation(message.Id, message.ErrorCode!, message.ErrorMessage!);
+            var message = ClientMessageParser.ParseSubscribeRequest(request);
+            if (!message.IsValid)
+            {
+                return Violation(message.Id, message.ErrorCode!, message.ErrorMessage!);
+            }
+
+            // A scope per request for the authorizers: SignalR's own per-invocation scope is not reachable from here, and a
+            // long-polling connection's HttpContext has no usable request services.
+            var scope = _scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                return await SubscribeAsync(message.Request!, scope.ServiceProvider).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _requests.Release();
+        }
     }
 
     /// <summary>Handles <c>Unsubscribe(id)</c>.</summary>
-    public Reply Unsubscribe(JsonElement id)
+    public async ValueTask<Reply> UnsubscribeAsync(JsonElement id)
     {
-        if (CheckRate(null) is { } limited)
+        await _requests.WaitAsync(_context.ConnectionAborted).ConfigureAwait(false);
+        try
         {
-            return limited;
-        }
+            if ((Closing() ?? CheckRate(null)) is { } refused)
+            {
+                return refused;
+            }
 
-        var text = id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-        return ClientMessageParser.IsValidId(text)
-            ? Unsubscribe(text!)
-            : Violation(null, ProtocolErrorCodes.InvalidField, "Unsubscribe takes the subscription's id: a string of 1 to 128 characters.");
+            var text = id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            return ClientMessageParser.IsValidId(text)
+                ? Unsubscribe(text!)
+                : Violation(null, ProtocolErrorCodes.InvalidField, "Unsubscribe takes the subscription's id: a string of 1 to 128 characters.");
+        }
+        finally
+        {
+            _requests.Release();
+        }
     }
 
     /// <summary>The client is gone (SignalR's <c>OnDisconnectedAsync</c>): stop, and wait until everything is released.</summary>
     public Task DisconnectedAsync()
     {
-        _clientGone = true;
-        Close(WebSocketCloseStatus.NormalClosure, "Closed by the client.", flush: false); // no-op when a close is already under way
+        ClientGone();
         return _completion;
     }
 
@@ -95,20 +130,7 @@ internal sealed class SignalRConnection : MessageConnection
 
     protected override ValueTask CloseTransportAsync(CloseRequest close)
     {
-        if (_clientGone)
-        {
-            return default;
-        }
-
-        if (close.Status == WebSocketCloseStatus.EndpointUnavailable)
-        {
-            // Going away (shutdown): SignalR sends its close message with reconnect allowed, so the client resumes, here
-            // or on another node. SignalR's own shutdown would abort the connection without one.
-            RequestClose(_context);
-            return default;
-        }
-
-        _context.Abort(); // an administrator or abuse: SignalR tells the client not to reconnect
+        EndTransport(close);
         return default;
     }
 
@@ -128,6 +150,45 @@ internal sealed class SignalRConnection : MessageConnection
     private static string? RemoteAddressOf(HubCallerContext context) =>
         context.GetHttpContext()?.Connection.RemoteIpAddress?.ToString();
 
+    private void TransportEnded()
+    {
+        _transportClosed.TrySetResult();
+        ClientGone();
+    }
+
+    private void ClientGone()
+    {
+        _clientGone = true;
+        Close(WebSocketCloseStatus.NormalClosure, "Closed by the client.", flush: false); // no-op when a close is already under way
+    }
+
+    /// <summary>Requests are refused once the connection is closing: nothing new may start while it flushes or ends.</summary>
+    private Reply? Closing() => AcceptsRequests
+        ? null
+        : Refuse(ProtocolErrorCodes.ShuttingDown, "This connection is closing; connect again to subscribe.");
+
+    /// <summary>
+    /// Ends SignalR's connection once, when the send loop is done: with reconnect allowed when going away (shutdown), so
+    /// the client resumes here or on another node; without, for an administrator's disconnect, abuse, or a send loop
+    /// that failed or ran out of time.
+    /// </summary>
+    private void EndTransport(CloseRequest? close)
+    {
+        if (_clientGone || Interlocked.Exchange(ref _transportEnded, 1) == 1)
+        {
+            return;
+        }
+
+        if (close is { Status: WebSocketCloseStatus.EndpointUnavailable })
+        {
+            RequestClose(_context);
+        }
+        else
+        {
+            _context.Abort();
+        }
+    }
+
     private async Task RunAsync()
     {
         try
@@ -136,6 +197,7 @@ internal sealed class SignalRConnection : MessageConnection
         }
         finally
         {
+            EndTransport(PendingClose); // when the loop ended without closing (aborted): never leave SignalR's connection without a loop
             DisposeLimits();
             Finish();
             Manager.Unregister(this);

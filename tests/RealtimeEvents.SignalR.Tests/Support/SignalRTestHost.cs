@@ -113,6 +113,20 @@ public sealed class SignalRTestHost : IAsyncDisposable
     public Task<SignalRProtocolClient> ConnectAsync(string? user = null, HttpMessageInvoker? invoker = null) =>
         SignalRProtocolClient.ConnectAsync(HubUri, user, invoker: invoker);
 
+    /// <summary>Completes when the next connection has been cleaned up, whichever it is; call it before that connection opens.</summary>
+    internal Task<RealtimeConnection> WhenNextConnectionRemoved()
+    {
+        var removed = new TaskCompletionSource<RealtimeConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Handler(RealtimeConnection connection)
+        {
+            Connections.ConnectionRemoved -= Handler;
+            removed.TrySetResult(connection);
+        }
+
+        Connections.ConnectionRemoved += Handler;
+        return removed.Task;
+    }
+
     /// <summary>Completes when the connection <paramref name="connectionId"/> has been cleaned up (at once if it is already gone).</summary>
     internal Task<RealtimeConnection?> WhenConnectionRemoved(string connectionId)
     {
