@@ -38,6 +38,6 @@ public sealed class SubscriptionAuthorizationContext
     /// <summary>Gets the transport asking: <c>websocket</c>, <c>sse</c>, <c>signalr</c> or a host's own name.</summary>
     public string Transport { get; }
 
-    /// <summary>Gets the services of the connection's scope.</summary>
+    /// <summary>Gets services to resolve from: the HTTP request's scope on WebSocket and SSE, a scope made for this subscribe on SignalR.</summary>
     public IServiceProvider Services { get; }
 }
