@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace RealtimeEvents.SignalR.Tests.Support;
+namespace RealtimeEvents.Testing;
 
 /// <summary>
 /// Authenticates the user named by the <c>X-Test-User</c> header or, as browsers must for WebSockets and EventSource,
