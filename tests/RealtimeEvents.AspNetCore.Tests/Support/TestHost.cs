@@ -31,12 +31,16 @@ public sealed class TestHost : IAsyncDisposable
 
     internal ConnectionManager Connections => ConnectionManager.For(_app.Services);
 
-    /// <summary>Starts a host. Without <paramref name="map"/>, maps <c>/realtime</c> and <c>/realtime/admin</c>.</summary>
+    /// <summary>
+    /// Starts a host. Without <paramref name="map"/>, maps <c>/realtime</c> and <c>/realtime/admin</c>;
+    /// <paramref name="realtime"/> adds to the RealtimeEvents builder (the SignalR tests, which compile this file too, add the hub's services).
+    /// </summary>
     public static async Task<TestHost> StartAsync(
         Action<RealtimeEventsTransportOptions>? transport = null,
         Action<WebApplicationBuilder>? configure = null,
         Action<WebApplication>? map = null,
-        Action<RealtimeEventsOptions>? core = null)
+        Action<RealtimeEventsOptions>? core = null,
+        Action<IRealtimeEventsBuilder>? realtime = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
@@ -46,7 +50,8 @@ public sealed class TestHost : IAsyncDisposable
             builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
         }
 
-        builder.Services.AddRealtimeEvents(core);
+        var events = builder.Services.AddRealtimeEvents(core);
+        realtime?.Invoke(events);
         builder.Services.Configure<RealtimeEventsTransportOptions>(options => transport?.Invoke(options));
         builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         configure?.Invoke(builder);
