@@ -1,5 +1,6 @@
-// The host the JavaScript tests start (tests/RealtimeEvents.SignalR.JsTests): RealtimeEventsHub on Kestrel at 127.0.0.1
-// on a free port, the management endpoints, and test-only endpoints. Once it listens it prints one line to stdout,
+// The host the JavaScript tests start (tests/RealtimeEvents.SignalR.JsTests and tests/RealtimeEvents.Client.JsTests):
+// RealtimeEventsHub, the WebSocket and SSE endpoints (with the browser client) and the management endpoints on Kestrel at
+// 127.0.0.1 on a free port, and test-only endpoints. Once it listens it prints one line to stdout,
 // "READY http://127.0.0.1:<port>"; logs go to stderr. It stops on SIGTERM, and when its standard input is a pipe or
 // a file, also when that closes, so it never outlives the test process that started it.
 // REALTIME_QUEUE_CAPACITY sets the subscription queue capacity (64 by default: small, so overflow is easy to reach).
@@ -31,6 +32,7 @@ builder.Services.AddSingleton<HubTransports>();
 
 var app = builder.Build();
 app.MapRealtimeEventsHub<TestHub>("/realtime/hub");
+app.MapRealtimeEvents("/realtime"); // /realtime/ws, /realtime/sse, /realtime/client.js
 app.MapRealtimeEventsManagement("/realtime/admin");
 TestEndpoints.Map(app);
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using RealtimeEvents;
 using RealtimeEvents.AspNetCore;
+using RealtimeEvents.AspNetCore.Client;
 using RealtimeEvents.AspNetCore.Connections;
 using RealtimeEvents.AspNetCore.Management;
 using RealtimeEvents.AspNetCore.Sse;
@@ -14,13 +15,17 @@ namespace Microsoft.AspNetCore.Builder;
 public static class RealtimeEventsEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps <c>{prefix}/ws</c> (WebSocket, the protocol of docs/protocol.md: clients subscribe with messages) and
-    /// <c>{prefix}/sse</c> (Server-Sent Events: one subscription from the query string). Requires
+    /// Maps <c>{prefix}/ws</c> (WebSocket, the protocol of docs/protocol.md: clients subscribe with messages),
+    /// <c>{prefix}/sse</c> (Server-Sent Events: one subscription from the query string), and the browser client
+    /// <c>{prefix}/client.js</c> with its TypeScript declarations <c>{prefix}/client.d.ts</c>. Requires
     /// <c>builder.Services.AddRealtimeEvents()</c>; limits come from <see cref="RealtimeEventsTransportOptions"/>.
     /// </summary>
     /// <param name="endpoints">The route builder, usually the <c>WebApplication</c>.</param>
     /// <param name="prefix">The route prefix, for example <c>/realtime</c>.</param>
-    /// <returns>A builder for conventions such as <c>.RequireAuthorization("policy")</c>, applied to both endpoints.</returns>
+    /// <returns>
+    /// A builder for conventions such as <c>.RequireAuthorization("policy")</c>, applied to both streams. The client
+    /// script stays public: a page loads it before it has a token.
+    /// </returns>
     /// <exception cref="InvalidOperationException"><c>AddRealtimeEvents()</c> was not called.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A transport option is out of range.</exception>
     public static RealtimeEventsEndpointConventionBuilder MapRealtimeEvents(this IEndpointRouteBuilder endpoints,
@@ -28,7 +33,9 @@ public static class RealtimeEventsEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(prefix);
-        return Map(endpoints, prefix, subscribe: null);
+        var streams = Map(endpoints, prefix, subscribe: null);
+        ClientScriptEndpoints.Map(endpoints, prefix);
+        return streams;
     }
 
     /// <summary>
