@@ -1,13 +1,37 @@
-// The sample host: a simulated workflow engine publishes execution, agent and progress events, and a console
-// dashboard subscribes to them. The ASP.NET Core endpoints and the live web dashboard arrive with the transport package.
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using RealtimeEvents.SampleHost;
+// The sample host: a simulated workflow engine publishes execution, agent and task events; the RealtimeEvents endpoints
+// (WebSocket, Server-Sent Events, SignalR) carry them to the live dashboard at "/", which uses the browser client the
+// package serves at /realtime/client.js. Run it with `dotnet run --project samples/RealtimeEvents.SampleHost`.
+using RealtimeEvents;
+using RealtimeEvents.SampleHost.Api;
+using RealtimeEvents.SampleHost.Engine;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddRealtimeEvents(options => options.SubscriptionQueueCapacity = 256);
-builder.Services.Configure<WorkflowSimulatorOptions>(builder.Configuration.GetSection("Simulator"));
-builder.Services.AddHostedService<WorkflowSimulator>();
-builder.Services.AddHostedService<ConsoleDashboard>();
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddRealtimeEvents()                                  // options: the "RealtimeEvents" section of appsettings.json
+    .AddSignalR()
+    .AddSnapshotProvider<ExecutionSnapshots>("executions/**");         // a new dashboard gets the current state, then deltas
+builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.SectionName);
+builder.Services.AddSingleton<WorkflowEngine>();
+builder.Services.AddHostedService<TrickleService>();
 
-await builder.Build().RunAsync();
+var app = builder.Build();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseAdminGuard("/realtime/admin", app.Configuration["Sample:AdminKey"]);
+
+app.MapRealtimeEvents("/realtime");                 // /realtime/ws, /realtime/sse, /realtime/client.js
+app.MapRealtimeEventsHub("/realtime/hub");          // SignalR
+app.MapRealtimeEventsManagement("/realtime/admin"); // guarded by UseAdminGuard above
+ExecutionsApi.Map(app);
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    foreach (var address in app.Urls)
+    {
+        app.Logger.LogInformation("Dashboard: {Address}/", address.TrimEnd('/'));
+    }
+});
+
+app.Run();
+
+/// <summary>The sample's entry point; public for the tests' WebApplicationFactory-free hosting.</summary>
+public partial class Program;
