@@ -27,8 +27,8 @@ public sealed class SimulatorOptions
     /// <summary>Gets or sets the longest step. The default value is 1.5 seconds.</summary>
     public TimeSpan MaxStepDuration { get; set; } = TimeSpan.FromMilliseconds(1500);
 
-    /// <summary>Gets or sets the chance that a step fails, from 0 to 1. The default value is 0.02.</summary>
-    public double FailureRate { get; set; } = 0.02;
+    /// <summary>Gets or sets the chance that a step fails, from 0 to 1. The default value is 0.005.</summary>
+    public double FailureRate { get; set; } = 0.005;
 
     /// <summary>Gets or sets how many finished executions the engine keeps for the list and the snapshot. The default value is 50.</summary>
     public int KeepFinished { get; set; } = 50;

@@ -110,6 +110,11 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
         }
         catch (OperationCanceledException) when (execution.CancelRequested)
         {
+            foreach (var agent in execution.Agents.Where(a => a.Status is "waiting" or "running"))
+            {
+                agent.Update("cancelled", agent.Percent, "cancelled"); // also the agents the cancel reached before they started
+            }
+
             execution.Finish("cancelled", null, time.GetUtcNow());
             await publisher.PublishAsync(ExecutionEvents.Cancelled(execution.Id, "cancelled from the dashboard"), CancellationToken.None).ConfigureAwait(false);
         }
@@ -125,10 +130,10 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
 
     private async Task<bool> RunAgentAsync(Execution execution, Agent agent, SimulatorOptions settings, CancellationToken token)
     {
-        agent.Update("running", 0, "starting");
-        await publisher.PublishAsync(AgentEvents.Started(execution.Id, agent.Id, agent.Role), token).ConfigureAwait(false);
         try
         {
+            agent.Update("running", 0, "starting");
+            await publisher.PublishAsync(AgentEvents.Started(execution.Id, agent.Id, agent.Role), token).ConfigureAwait(false);
             for (var step = 1; step <= settings.Steps; step++)
             {
                 var what = $"step {step} of {settings.Steps}";
