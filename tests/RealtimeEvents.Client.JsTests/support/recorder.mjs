@@ -3,7 +3,7 @@
 import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { connect } from '../../../src/RealtimeEvents.AspNetCore/Client/client.js';
-import { DEFAULT_TIMEOUT_MS, withTimeout } from '../../RealtimeEvents.SignalR.JsTests/support/wait.mjs';
+import { Conditions, DEFAULT_TIMEOUT_MS } from '../../RealtimeEvents.SignalR.JsTests/support/wait.mjs';
 
 export { connect, EventSource, WebSocket };
 
@@ -17,7 +17,7 @@ export class Recorder {
      */
     constructor(baseUrl, options = {}) {
         /** @type {Set<() => void>} */
-        this._waiters = new Set();
+        this._conditions = new Conditions(() => this.describe());
         this.states = [];
         this.errors = [];
         this.welcomes = [];
@@ -38,9 +38,7 @@ export class Recorder {
 
     /** Re-checks the conditions being awaited; for tests that wait on something they count themselves. */
     notify() {
-        for (const waiter of [...this._waiters]) {
-            waiter();
-        }
+        this._conditions.check();
     }
 
     /**
@@ -79,31 +77,7 @@ export class Recorder {
      * @returns {Promise<T>}
      */
     waitUntil(condition, what, ms = DEFAULT_TIMEOUT_MS) {
-        const result = condition();
-        if (result) {
-            return Promise.resolve(result);
-        }
-
-        let waiter;
-        const met = new Promise((resolve, reject) => {
-            waiter = () => {
-                try {
-                    const value = condition();
-                    if (value) {
-                        resolve(value);
-                    }
-                } catch (error) {
-                    reject(error);
-                }
-            };
-            this._waiters.add(waiter);
-        });
-        return withTimeout(met, ms, what)
-            .catch(error => {
-                error.message += `\n${this.describe()}`;
-                throw error;
-            })
-            .finally(() => this._waiters.delete(waiter));
+        return this._conditions.until(condition, what, ms);
     }
 
     /** Waits for the n-th (1-based) change to `state` after `from` changes were recorded. */

@@ -1,7 +1,7 @@
 // A thin recorder around the official @microsoft/signalr HubConnection: it keeps every hub message in arrival order and
 // lets a test await a condition on them (bounded, woken by the message handlers).
 import * as signalR from '@microsoft/signalr';
-import { DEFAULT_TIMEOUT_MS, withTimeout } from './wait.mjs';
+import { Conditions, DEFAULT_TIMEOUT_MS, withTimeout } from './wait.mjs';
 
 export { signalR };
 
@@ -70,7 +70,7 @@ export class RealtimeClient {
         /** Counts transport connections: 0 for the first, 1 after the first reconnect, and so on. */
         this.connectionNumber = 0;
         /** @type {Set<() => void>} */
-        this._waiters = new Set();
+        this._conditions = new Conditions(() => this.describe());
         /**
          * Called synchronously for every event before it is recorded; a test can stall the client here.
          * @type {((sub: string, event: any) => void) | undefined}
@@ -114,9 +114,7 @@ export class RealtimeClient {
     }
 
     _notify() {
-        for (const waiter of [...this._waiters]) {
-            waiter();
-        }
+        this._conditions.check();
     }
 
     /** Starts the connection (bounded). */
@@ -139,31 +137,7 @@ export class RealtimeClient {
      * @returns {Promise<T>}
      */
     waitUntil(condition, what, ms = DEFAULT_TIMEOUT_MS) {
-        const result = condition();
-        if (result) {
-            return Promise.resolve(result);
-        }
-
-        let waiter;
-        const met = new Promise((resolve, reject) => {
-            waiter = () => {
-                try {
-                    const value = condition();
-                    if (value) {
-                        resolve(value);
-                    }
-                } catch (error) {
-                    reject(error);
-                }
-            };
-            this._waiters.add(waiter);
-        });
-        return withTimeout(met, ms, what)
-            .catch(error => {
-                error.message += `\n${this.describe()}`;
-                throw error;
-            })
-            .finally(() => this._waiters.delete(waiter));
+        return this._conditions.until(condition, what, ms);
     }
 
     /** A short account of what arrived, for failure messages. */

@@ -42,3 +42,58 @@ export class Signal {
         return withTimeout(this.promise, ms, what);
     }
 }
+
+/**
+ * Conditions that tests await on a recorder (a client that records what arrives): `until` re-checks its condition each
+ * time the recorder calls `check()`, and fails after `ms` with the recorder's account of what arrived.
+ */
+export class Conditions {
+    /** @param {() => string} describe what arrived so far, appended to a timeout's message */
+    constructor(describe) {
+        this._describe = describe;
+        this._waiters = new Set();
+    }
+
+    /** Re-checks every condition being awaited; the recorder calls it whenever something arrives or changes. */
+    check() {
+        for (const waiter of [...this._waiters]) {
+            waiter();
+        }
+    }
+
+    /**
+     * Waits until `condition()` returns a truthy value.
+     * @template T
+     * @param {() => T} condition
+     * @param {string} what
+     * @param {number} [ms]
+     * @returns {Promise<T>}
+     */
+    until(condition, what, ms = DEFAULT_TIMEOUT_MS) {
+        const result = condition();
+        if (result) {
+            return Promise.resolve(result);
+        }
+
+        let waiter;
+        const met = new Promise((resolve, reject) => {
+            waiter = () => {
+                try {
+                    const value = condition();
+                    if (value) {
+                        resolve(value);
+                    }
+                } catch (error) {
+                    reject(error);
+                }
+            };
+            this._waiters.add(waiter);
+        });
+        return withTimeout(met, ms, what)
+            .catch(error => {
+                error.message += `\n${this._describe()}`;
+                throw error;
+            })
+            .finally(() => this._waiters.delete(waiter));
+    }
+}
