@@ -138,3 +138,32 @@ test('accessToken is called on every connect and sent as access_token', { timeou
     await server.waitUntil(() => server.connections.length === 2, 'the second connection');
     assert.deepEqual(server.connections.map(c => c.url), ['/realtime/ws?access_token=token-1', '/realtime/ws?access_token=token-2']);
 });
+
+test('a 1001 position equal to the last event sent, even one the client dropped, does not move the other subscriptions on', { timeout: 30_000 }, async t => {
+    const server = await fakeServer(t);
+    const recorder = recordClient(t, server.baseUrl, { transport: 'websocket', reconnect: FAST });
+    recorder.subscribe({ id: 'a', topics: ['t'] });
+    const b = recorder.subscribe({ id: 'b', topics: ['t'] });
+    await server.messagesOf(1, 2);
+    server.send(1, { op: 'subscribed', id: 'a', resume: null, position: 'e1:10' });
+    server.send(1, { op: 'subscribed', id: 'b', resume: null, position: 'e1:10' });
+    server.send(1, { op: 'event', sub: 'a', event: event('e1', 11) });
+    await recorder.waitUntil(() => recorder.of('a').events.length === 1, 'the event of a');
+    void b.unsubscribe(); // b is ending: its next event is dropped by the client
+    await server.messagesOf(1, 3);
+    server.send(1, { op: 'event', sub: 'b', event: event('e1', 50) }); // the last event sent: a flush that timed out
+
+    server.connections[0].socket.close(1001, 'e1:50');
+    const second = byId(await server.messagesOf(2, 1));
+    assert.equal(second.a.resumeAfter, 'e1:11', 'e1:50 is where a timed-out flush stopped, not where a was flushed to');
+});
+
+test('close() from a welcome listener leaves the client closed', { timeout: 30_000 }, async t => {
+    const server = await fakeServer(t);
+    const recorder = recordClient(t, server.baseUrl, { transport: 'websocket', reconnect: FAST });
+    recorder.client.on('welcome', () => recorder.client.close());
+    await recorder.waitUntil(() => recorder.welcomes.length === 1, 'the welcome');
+
+    assert.equal(recorder.client.state, 'closed');
+    assert.ok(!recorder.states.some(s => s.state === 'open'), recorder.states.map(s => s.state).join(','));
+});

@@ -7,7 +7,8 @@ namespace RealtimeEvents.SampleHost.Api;
 /// <summary>
 /// The sample's rule for the management endpoints (they list connections, disconnect them and publish): requests from
 /// this machine, or with the header <c>X-Admin-Key</c> equal to the configured <c>Sample:AdminKey</c>. Everything else
-/// gets 403. A real host puts its own authorization there: <c>MapRealtimeEventsManagement(...).RequireAuthorization("admin")</c>.
+/// gets 403. Behind a reverse proxy on the same machine every request looks local, so set the key and do not rely on the
+/// loopback rule there. A real host puts its own authorization there: <c>MapRealtimeEventsManagement(...).RequireAuthorization("admin")</c>.
 /// </summary>
 public static class AdminGuard
 {

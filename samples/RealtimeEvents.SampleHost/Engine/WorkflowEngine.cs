@@ -263,9 +263,18 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
                 }
 
                 CancelRequested = true;
-                Cancellation.Cancel();
-                return true;
             }
+
+            try
+            {
+                Cancellation.Cancel(); // outside the lock: the cancellation runs the agents' continuations on this thread
+            }
+            catch (ObjectDisposedException)
+            {
+                // The execution ended meanwhile; its runner saw CancelRequested or had already finished.
+            }
+
+            return true;
         }
 
         public void Release()

@@ -620,6 +620,7 @@ const session = {
   generation: 0,       // callbacks of a closed client are ignored
   offs: [],                // removes the listeners of the current client
   reloadTimer: 0,
+  sinceReload: null,   // events received while a reload is on its way, re-applied over it
   drops: 0,
   received: 0,         // events received, for events/s
 };
@@ -664,6 +665,7 @@ function subscribe(client, live) {
 function onEvent(event) {
   session.received++;
   applyEvent(event);
+  session.sinceReload?.push(event); // a reload in flight re-applies it over the state it fetched
   queueLog({ event });
 }
 
@@ -724,15 +726,27 @@ function retryText(attempt, delayMs) {
   return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
-/** After a gap the model may be wrong: take the current state from the API (events after it fix the rest). */
+/**
+ * After a gap the model may be wrong: take the current state from the API. Events that arrive while the request is on
+ * its way may be newer than what it returns, so they are applied again on top of it (applying is idempotent).
+ */
 function scheduleReload() {
   clearTimeout(session.reloadTimer);
   session.reloadTimer = setTimeout(async () => {
+    const sinceReload = session.sinceReload = [];
     try {
       const response = await fetch("/api/executions", { cache: "no-store" });
-      if (response.ok) replaceExecutions(await response.json());
+      if (response.ok) {
+        const states = await response.json();
+        if (session.sinceReload === sinceReload) {
+          replaceExecutions(states);
+          for (const event of sinceReload) applyEvent(event);
+        }
+      }
     } catch {
       // The next gap or the next snapshot tries again.
+    } finally {
+      if (session.sinceReload === sinceReload) session.sinceReload = null;
     }
   }, 300);
 }

@@ -302,6 +302,7 @@ function sseDriver(host, EventSourceImpl, fetchImpl) {
             } else if (message.op === "unsubscribe") {
                 sources.get(message.id)?.close();
                 sources.delete(message.id);
+                if (awaiting.delete(message.id) && awaiting.size === 0) open(); // no longer waiting for its stream to start
                 queueMicrotask(() => ended || host.message({ op: "unsubscribed", id: message.id, reason: "unsubscribed" }));
             }
         },
@@ -445,7 +446,7 @@ class RealtimeClient {
         if (this.#state === "closed") throw new Error("This client is closed; call connect() for a new one.");
         if (this.#conn) return;
         clearTimeout(this.#retryTimer);
-        this.#attempt = 1;
+        this.#attempt = 0;
         this.#connect();
         this.#setState("reconnecting", { delayMs: 0, reason: "reconnect() was called." });
     }
@@ -517,6 +518,7 @@ class RealtimeClient {
                 }, Math.max(20, Math.min(pingMs, deadMs || Infinity) / 4));
             }
             this.#events.emit("welcome", welcome);
+            if (this.#conn !== conn) return; // a listener closed or replaced the connection
         }
         this.#setState("open", { reason: null });
         this.#flush();
@@ -533,15 +535,16 @@ class RealtimeClient {
         for (const record of [...this.#subscriptions.values()]) {
             if (flushed && record.state === "active" && isLater(reason, record.resume)) record.resume = reason;
             if (record.state === "ending") this.#end(record, "unsubscribed");
-            else record.state = "pending";
+            else if (record.state !== "ended") record.state = "pending";
         }
         if (!conn.open && this.#transport === "websocket" && this.#options.transport === "auto" && !this.#webSocketWorked
             && typeof this.#options.EventSource === "function") {
             this.#transport = "sse"; // the WebSocket never worked here (blocked by a proxy, say): Server-Sent Events from now on
             this.#events.emit("error", { code: "websocket_failed", message: `The WebSocket could not connect (${reason}); using Server-Sent Events.` });
-            return this.#state === "closed" || this.#connect();
+            return this.#state === "closed" || this.#conn || this.#connect(); // a listener may have reconnected already
         }
         if (error || !conn.open) this.#events.emit("error", { code: error ?? "connect_failed", message: `${this.#transport}: ${reason}` });
+        if (this.#conn) return; // a listener called reconnect()
         if (conn.open && now() - conn.openedAt >= this.#options.reconnect.stableAfterMs) this.#attempt = 0;
         this.#retry(reason);
     }
@@ -553,7 +556,7 @@ class RealtimeClient {
         if (this.#attempt >= reconnect.maxAttempts) return this.#setState("offline", { reason: `Gave up after ${this.#attempt} reconnect attempts: ${reason}` });
         const delayMs = backoffDelay(this.#attempt, reconnect, random);
         this.#attempt++;
-        this.#retryTimer = setTimeout(() => this.#connect(), delayMs);
+        this.#retryTimer = setTimeout(() => this.#conn || this.#connect(), delayMs);
         this.#setState("reconnecting", { delayMs, reason });
     }
 
@@ -653,13 +656,19 @@ class RealtimeClient {
 
     #message(conn, message) {
         const record = this.#subscriptions.get(message.sub ?? message.id);
+        if (message.op === "event" || message.op === "events") {
+            // The last event the server sent, delivered or not: a 1001 position equal to it means the flush timed out.
+            const last = message.op === "event" ? message.event : message.events?.at(-1);
+            const position = `${last?.epoch}:${last?.seq}`;
+            if (parsePosition(position)) conn.lastEvent = position;
+        }
         switch (message.op) {
             case "welcome":
                 return this.#opened(conn, message);
             case "event":
-                return this.#deliver(conn, record, [message.event]);
+                return this.#deliver(record, [message.event]);
             case "events":
-                return this.#deliver(conn, record, message.events ?? []);
+                return this.#deliver(record, message.events ?? []);
             case "subscribed":
                 if (record?.state !== "pending") return;
                 record.state = "active";
@@ -688,12 +697,12 @@ class RealtimeClient {
         }
     }
 
-    #deliver(conn, record, events) {
+    #deliver(record, events) {
         if (!record || record.state === "ending" || record.state === "ended") return;
         for (const event of events) {
             const position = `${event?.epoch}:${event?.seq}`;
             if (!parsePosition(position) || isSeen(position, record.lastPosition)) continue; // dedupe after a resume
-            record.lastPosition = record.resume = this.#lastPosition = conn.lastEvent = position;
+            record.lastPosition = record.resume = this.#lastPosition = position;
             record.received = true;
             invoke(record.onEvent, event, record.subscription);
             if (record.state === "ending" || record.state === "ended") return; // the handler unsubscribed
