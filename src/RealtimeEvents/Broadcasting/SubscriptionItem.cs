@@ -38,11 +38,35 @@ public readonly struct SubscriptionItem
         _ => $"ended ({EndReason})",
     };
 
-    internal static SubscriptionItem ForEvent(RealtimeEvent evt) => new(SubscriptionItemKind.Event, evt);
+    /// <summary>Creates an item that carries an event.</summary>
+    /// <param name="evt">The event.</param>
+    /// <returns>The item.</returns>
+    public static SubscriptionItem ForEvent(RealtimeEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(evt);
+        return new(SubscriptionItemKind.Event, evt);
+    }
 
-    internal static SubscriptionItem ForGap(GapNotice gap) => new(SubscriptionItemKind.Gap, gap);
+    /// <summary>Creates an item that tells the subscriber which events it missed.</summary>
+    /// <param name="gap">The notice.</param>
+    /// <returns>The item.</returns>
+    public static SubscriptionItem ForGap(GapNotice gap)
+    {
+        ArgumentNullException.ThrowIfNull(gap);
+        return new(SubscriptionItemKind.Gap, gap);
+    }
 
-    internal static SubscriptionItem ForSnapshot(EventSnapshot snapshot) => new(SubscriptionItemKind.Snapshot, snapshot);
+    /// <summary>Creates an item that carries the current state of a topic.</summary>
+    /// <param name="snapshot">The snapshot.</param>
+    /// <returns>The item.</returns>
+    public static SubscriptionItem ForSnapshot(EventSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        return new(SubscriptionItemKind.Snapshot, snapshot);
+    }
 
-    internal static SubscriptionItem ForEnd(SubscriptionEndReason reason) => new(SubscriptionItemKind.Ended, null, reason);
+    /// <summary>Creates the item that ends a subscription.</summary>
+    /// <param name="reason">Why the subscription ended.</param>
+    /// <returns>The item.</returns>
+    public static SubscriptionItem ForEnd(SubscriptionEndReason reason) => new(SubscriptionItemKind.Ended, null, reason);
 }
