@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using RealtimeEvents.AspNetCore.Tests.Support;
 using RealtimeEvents.Testing;
 
@@ -53,19 +50,7 @@ public sealed class TailSampleTests
     [Fact]
     public async Task ARefusedToken_Exits3_WithoutRetrying()
     {
-        await using var host = await TestHost.StartAsync(
-            configure: builder =>
-            {
-                builder.Services.AddAuthentication(TestAuthenticationHandler.SchemeName)
-                    .AddScheme<AuthenticationSchemeOptions, TestAuthenticationHandler>(TestAuthenticationHandler.SchemeName, null);
-                builder.Services.AddAuthorization();
-            },
-            map: app =>
-            {
-                app.UseAuthentication();
-                app.UseAuthorization();
-                app.MapRealtimeEvents("/realtime").RequireAuthorization();
-            });
+        await using var host = await TestHost.StartRequiringAuthorizationAsync();
         using var tail = StartTail(host);
 
         var exit = await tail.WaitForExitAsync().WithTimeout();

@@ -1,8 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using RealtimeEvents.AspNetCore.Tests.Support;
 using RealtimeEvents.Testing;
 
@@ -67,19 +64,7 @@ public sealed class ClientScriptTests
     [Fact]
     public async Task TheScript_StaysPublic_WhenTheStreamsRequireAuthorization()
     {
-        await using var host = await TestHost.StartAsync(
-            configure: builder =>
-            {
-                builder.Services.AddAuthentication(TestAuthenticationHandler.SchemeName)
-                    .AddScheme<AuthenticationSchemeOptions, TestAuthenticationHandler>(TestAuthenticationHandler.SchemeName, null);
-                builder.Services.AddAuthorization();
-            },
-            map: app =>
-            {
-                app.UseAuthentication();
-                app.UseAuthorization();
-                app.MapRealtimeEvents("/realtime/").RequireAuthorization();
-            });
+        await using var host = await TestHost.StartRequiringAuthorizationAsync("/realtime/");
         using var http = host.CreateHttpClient();
 
         using var script = await http.GetAsync(new Uri("/realtime/client.js", UriKind.Relative)).WithTimeout();

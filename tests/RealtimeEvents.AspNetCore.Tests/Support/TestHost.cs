@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RealtimeEvents.AspNetCore.Connections;
+using RealtimeEvents.Testing;
 
 namespace RealtimeEvents.AspNetCore.Tests.Support;
 
@@ -70,6 +72,24 @@ public sealed class TestHost : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestHost(app, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)));
     }
+
+    /// <summary>
+    /// Starts a host whose streams at <paramref name="prefix"/> require an authenticated user
+    /// (<see cref="TestAuthenticationHandler"/>: the <c>X-Test-User</c> header or <c>access_token</c>).
+    /// </summary>
+    public static Task<TestHost> StartRequiringAuthorizationAsync(string prefix = "/realtime") => StartAsync(
+        configure: builder =>
+        {
+            builder.Services.AddAuthentication(TestAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, TestAuthenticationHandler>(TestAuthenticationHandler.SchemeName, null);
+            builder.Services.AddAuthorization();
+        },
+        map: app =>
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+            app.MapRealtimeEvents(prefix).RequireAuthorization();
+        });
 
     public Uri WebSocketUri(string path = "/realtime/ws") => new(new Uri(BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), path);
 
