@@ -12,22 +12,49 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # What the tests need beyond the SDK: Node.js and npm (the JavaScript suites: the official @microsoft/signalr client and
-# the browser client), and Chromium (the sample dashboard's browser tests drive Debian's /usr/bin/chromium through
-# Playwright, which must not download browsers of its own).
+# the browser client), Chromium (the sample dashboard's browser tests drive Debian's /usr/bin/chromium through
+# Playwright, which must not download browsers of its own), and RabbitMQ (tests/rabbitmq/test-broker.sh runs private
+# brokers from the package's scripts in /usr/lib/rabbitmq/bin).
 missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
         echo "Installing ${missing[*]} with apt-get."
-        apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+        # RUNLEVEL=1: without systemd, the packages' scripts start services through invoke-rc.d, which starts a
+        # service only when it has a start link in the current runlevel, read from $RUNLEVEL; rabbitmq-server has none
+        # in runlevel 1, so the system broker is not started. (Under systemd it may start anyway; the tests never use
+        # or touch it: their brokers have ports, epmd and data of their own.)
+        apt-get update -qq && RUNLEVEL=1 apt-get install -y -qq "${missing[@]}" >/dev/null
     else
         echo "The tests need ${missing[*]}; install them (apt-get install ${missing[*]})." >&2
         exit 1
     fi
 fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# A private RabbitMQ broker for the tests (127.0.0.1 only, its own ports and epmd, data in a temporary directory),
+# destroyed on exit, whether the tests pass, fail or are interrupted. Tests find it in REALTIME_RABBITMQ_URI and can
+# start brokers of their own with REALTIME_RABBITMQ_BROKER_SCRIPT. A REALTIME_RABBITMQ_URI already set is used as is.
+export REALTIME_RABBITMQ_BROKER_SCRIPT="$PWD/tests/rabbitmq/test-broker.sh"
+if [ -z "${REALTIME_RABBITMQ_URI:-}" ]; then
+    broker_tmp=$(mktemp -d)
+    destroy_broker() {
+        bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" destroy "$broker_tmp/broker" || true
+        rm -rf "$broker_tmp"
+    }
+    trap destroy_broker EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    if ! REALTIME_RABBITMQ_URI=$(bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" start "$broker_tmp/broker"); then
+        echo "The test RabbitMQ broker did not start (see above)." >&2
+        exit 1
+    fi
+    export REALTIME_RABBITMQ_URI
+    echo "RabbitMQ for the tests: $REALTIME_RABBITMQ_URI"
+fi
 
 results="${TEST_RESULTS_DIR:-artifacts/test-results}"
 rm -rf "$results"

@@ -13,6 +13,9 @@ public interface IEventPublisher
     /// <returns>The published event.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="draft"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">The broadcaster has shut down.</exception>
+    /// <exception cref="EventLogUnavailableException">
+    /// The event log could not store the event, for example a distributed log whose broker is down or did not confirm in time.
+    /// </exception>
     ValueTask<RealtimeEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -22,9 +22,14 @@ public interface IEventLog
     /// <param name="cancellationToken">Cancels waiting for the log to accept the event.</param>
     /// <returns>The stamped event.</returns>
     /// <exception cref="ObjectDisposedException">The log has been disposed.</exception>
+    /// <exception cref="EventLogUnavailableException">A broker-backed log could not store the event (broker unreachable, refused, or no answer in time).</exception>
     ValueTask<RealtimeEvent> AppendAsync(EventDraft draft, CancellationToken cancellationToken = default);
 
-    /// <summary>Appends an event without waiting; returns <see langword="false"/> when the log cannot take it now.</summary>
+    /// <summary>
+    /// Appends an event without waiting on subscribers; returns <see langword="false"/> when the log cannot take it now. A
+    /// broker-backed log assigns positions on the broker, so it waits (bounded) for the broker's answer, and returns
+    /// <see langword="false"/> at once while the broker is unreachable.
+    /// </summary>
     /// <param name="draft">The event to append.</param>
     /// <param name="appended">The stamped event when it was appended.</param>
     /// <returns><see langword="true"/> when the event was appended.</returns>

@@ -1,0 +1,636 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using RabbitMQ.Client.Exceptions;
+using RealtimeEvents.RabbitMQ.Internal;
+
+namespace RealtimeEvents.RabbitMQ.EventLog;
+
+/// <content>The connection loop: connect, make sure the stream exists, learn its epoch, tail it, reconnect with backoff.</content>
+internal sealed partial class RabbitMqEventLog
+{
+    private const string OffsetArgument = "x-stream-offset";
+    private const int AckEvery = 64;
+
+    private string? _lastError;
+    private int _failedAttempts;
+
+    /// <summary>Gets a value indicating whether the node is attached to the stream and its connection is open.</summary>
+    public bool IsConnected => Volatile.Read(ref _session) is not null;
+
+    /// <summary>Gets why the node is not connected, or <see langword="null"/> when it is.</summary>
+    public string? LastError => IsConnected ? null : Volatile.Read(ref _lastError) ?? "connecting";
+
+    /// <summary>Gets how many connection attempts failed since the node was last attached (a lost connection counts as one).</summary>
+    public int FailedAttempts => Volatile.Read(ref _failedAttempts);
+
+    private async Task RunAsync()
+    {
+        var token = _disposing.Token;
+        var attempt = 0;
+        while (!token.IsCancellationRequested)
+        {
+            Session? session = null;
+            var delay = TimeSpan.Zero;
+            try
+            {
+                session = await ConnectAsync(token).ConfigureAwait(false);
+                attempt = 0;
+                Volatile.Write(ref _lastError, null);
+                Volatile.Write(ref _failedAttempts, 0);
+                Volatile.Write(ref _session, session);
+                SignalChanged();
+                Log.Attached(_logger, _options.StreamName, Endpoint, CurrentPosition.Epoch, CurrentPosition);
+
+                var reason = await session.Lost.Task.WaitAsync(token).ConfigureAwait(false);
+                Volatile.Write(ref _lastError, reason);
+                Volatile.Write(ref _failedAttempts, 1); // publishes fail at once from here until the node is back
+                Log.ConnectionLost(_logger, _options.StreamName, CurrentPosition, reason);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The loop must survive every broker failure; each one is logged and retried.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                attempt++;
+                Interlocked.Increment(ref _failedAttempts);
+                var reason = Describe(ex);
+                Volatile.Write(ref _lastError, reason);
+                delay = Backoff(attempt);
+                Log.ConnectFailed(_logger, _options.StreamName, attempt, delay, reason, ex is EventLogUnavailableException or BrokerUnreachableException ? null : ex);
+            }
+            finally
+            {
+                if (session is not null)
+                {
+                    Interlocked.CompareExchange(ref _session, null, session);
+                    lock (_gate)
+                    {
+                        if (_tail?.Session == session)
+                        {
+                            _tail = null;
+                        }
+                    }
+
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    SignalChanged();
+                }
+            }
+
+            if (delay > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(_options.MaxReconnectDelay.TotalMilliseconds,
+            _options.MinReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 20)));
+        return TimeSpan.FromMilliseconds((ceiling / 2) + (RandomNumberGenerator.GetInt32(1000) / 1000.0 * ceiling / 2));
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        BrokerUnreachableException => "the broker is unreachable (" + (ex.InnerException?.Message ?? ex.Message) + ")",
+        OperationInterruptedException interrupted when interrupted.ShutdownReason is { } reason =>
+            string.Create(CultureInfo.InvariantCulture, $"the broker closed the channel: {reason.ReplyCode} {reason.ReplyText}"),
+        _ => ex.Message,
+    };
+
+    /// <summary>Connects, makes sure the stream exists, finds its epoch and starts the tail; returns once the tail has its first message.</summary>
+    private async Task<Session> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var session = new Session(connection, _options.ReadTimeout);
+        try
+        {
+            connection.ConnectionShutdownAsync += (_, args) =>
+            {
+                session.MarkLost("the connection closed: " + args.ReplyText);
+                return Task.CompletedTask;
+            };
+            await EnsureStreamAsync(connection, cancellationToken).ConfigureAwait(false);
+            session.Publisher = await connection.CreateChannelAsync(
+                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
+                    outstandingPublisherConfirmationsRateLimiter: null), cancellationToken).ConfigureAwait(false);
+
+            // A hello guarantees the stream holds a message after everything this node has seen, so the reads below end.
+            var claim = NewId();
+            await PublishMarkerAsync(session, EnvelopeKind.Hello, claim, cancellationToken).ConfigureAwait(false);
+            var (epoch, helloAtZero, first) = await DetermineEpochAsync(connection, claim, cancellationToken).ConfigureAwait(false);
+            if (!helloAtZero)
+            {
+                await PublishMarkerAsync(session, EnvelopeKind.Beacon, epoch, cancellationToken).ConfigureAwait(false);
+            }
+
+            object startAt;
+            lock (_gate)
+            {
+                var resume = _attached && _epoch == epoch;
+                _tail = new TailState(session, epoch, resume);
+                _streamFirst = first;
+                startAt = resume ? _lastTailOffset + 1 : "last";
+            }
+
+            session.Tail = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await session.Tail.BasicQosAsync(0, (ushort)_options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
+            var consumer = new AsyncEventingBasicConsumer(session.Tail);
+            consumer.ReceivedAsync += (_, delivery) => OnTailDeliveryAsync(session, delivery);
+            consumer.UnregisteredAsync += (_, _) =>
+            {
+                session.MarkLost($"the broker cancelled the tail of stream '{_options.StreamName}' (was it deleted?)");
+                return Task.CompletedTask;
+            };
+            consumer.ShutdownAsync += (_, args) =>
+            {
+                session.MarkLost("the tail's channel closed: " + args.ReplyText);
+                return Task.CompletedTask;
+            };
+            await session.Tail.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false,
+                exclusive: false, new Dictionary<string, object?> { [OffsetArgument] = startAt }, consumer, cancellationToken).ConfigureAwait(false);
+
+            var lost = session.Lost.Task;
+            var started = await Task.WhenAny(session.FirstTailDelivery.Task, lost).WaitAsync(_options.ReadTimeout, _time, cancellationToken).ConfigureAwait(false);
+            if (started == lost)
+            {
+                throw new EventLogUnavailableException("Starting the tail failed: " + await lost.ConfigureAwait(false));
+            }
+
+            return session;
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                if (_tail?.Session == session)
+                {
+                    _tail = null;
+                }
+            }
+
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task EnsureStreamAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Passive first: an existing stream is used as it is, whatever retention it was created with.
+            await channel.QueueDeclarePassiveAsync(_options.StreamName, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            // missing: create it below on a fresh channel (the failed declare closed this one)
+        }
+        finally
+        {
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+        }
+
+        channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var arguments = new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "stream",
+                ["x-max-length-bytes"] = _options.MaxLengthBytes,
+                ["x-max-age"] = ((long)Math.Ceiling(_options.MaxAge.TotalSeconds)).ToString(CultureInfo.InvariantCulture) + "s",
+                ["x-stream-max-segment-size-bytes"] = _options.MaxSegmentSizeBytes,
+            };
+            await channel.QueueDeclareAsync(_options.StreamName, durable: true, exclusive: false, autoDelete: false, arguments,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            Log.StreamCreated(_logger, _options.StreamName, _options.MaxLengthBytes, _options.MaxAge, _options.MaxSegmentSizeBytes);
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 406)
+        {
+            throw new EventLogUnavailableException(
+                $"A queue named '{_options.StreamName}' exists but is not a stream with these arguments ({ex.ShutdownReason.ReplyText}). Choose another StreamName or delete that queue.", ex);
+        }
+        finally
+        {
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishMarkerAsync(Session session, EnvelopeKind kind, string epoch, CancellationToken cancellationToken)
+    {
+        var properties = new BasicProperties
+        {
+            ContentType = StreamEnvelope.ContentType,
+            Type = kind == EnvelopeKind.Hello ? StreamEnvelope.HelloType : StreamEnvelope.BeaconType,
+            DeliveryMode = DeliveryModes.Persistent,
+        };
+        using var timeout = new CancellationTokenSource(_options.PublishTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        await session.PublishAsync(_options.StreamName, properties, StreamEnvelope.EncodeMarker(kind, epoch, _node), linked.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads from the stream's first retained message to the first one that names the epoch: a hello at offset 0 (the
+    /// stream's first message ever), any event, or any beacon. Hellos after offset 0 are skipped. Reaching this node's
+    /// own hello first means no retained message names an epoch, so the claim starts a new one.
+    /// </summary>
+    private async Task<(string Epoch, bool OwnHelloAtZero, long First)> DetermineEpochAsync(IConnection connection, string claim, CancellationToken cancellationToken)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await channel.BasicQosAsync(0, 256, global: false, cancellationToken).ConfigureAwait(false);
+            var done = new TaskCompletionSource<(string, bool, long)>(TaskCreationOptions.RunContinuationsAsynchronously);
+            long? first = null;
+            var seen = 0;
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                if (done.Task.IsCompleted)
+                {
+                    return;
+                }
+
+                if (!TryGetOffset(delivery.BasicProperties, out var offset))
+                {
+                    done.TrySetException(NotAStream());
+                    return;
+                }
+
+                first ??= offset;
+                if (StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _))
+                {
+                    if (envelope!.Kind != EnvelopeKind.Hello)
+                    {
+                        done.TrySetResult((envelope.Epoch, false, first.Value));
+                    }
+                    else
+                    {
+                        var own = envelope.Node == _node && envelope.Epoch == claim;
+                        if (offset == 0)
+                        {
+                            done.TrySetResult((envelope.Epoch, own, first.Value));
+                        }
+                        else if (own)
+                        {
+                            done.TrySetResult((claim, false, first.Value));
+                        }
+                    }
+                }
+
+                if (++seen % AckEvery == 0)
+                {
+                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
+                }
+            };
+            consumer.ShutdownAsync += (_, args) =>
+            {
+                done.TrySetException(new EventLogUnavailableException("Reading the stream's epoch failed: " + args.ReplyText));
+                return Task.CompletedTask;
+            };
+            await channel.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
+                new Dictionary<string, object?> { [OffsetArgument] = "first" }, consumer, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await done.Task.WaitAsync(_options.ReadTimeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                throw new EventLogUnavailableException($"Reading the epoch of stream '{_options.StreamName}' took longer than {_options.ReadTimeout}.", ex);
+            }
+        }
+        finally
+        {
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+        }
+    }
+
+    private async Task OnTailDeliveryAsync(Session session, BasicDeliverEventArgs delivery)
+    {
+        if (!TryGetOffset(delivery.BasicProperties, out var offset))
+        {
+            session.MarkLost(NotAStream().Message); // not acknowledged: closing the channel hands it back
+            return;
+        }
+
+        var decoded = StreamEnvelope.TryDecode(delivery.Body, out var envelope, out var error);
+        RealtimeEvent? evt = null;
+        PendingAppend? pending = null;
+        TaskCompletionSource? changed = null;
+        string? foreignEpoch = null;
+        string? previousEpoch = null;
+        long? truncatedFrom = null;
+        bool started;
+        lock (_gate)
+        {
+            if (_tail is not { } tail || tail.Session != session)
+            {
+                return;
+            }
+
+            if (!tail.Started)
+            {
+                if (tail.Resume)
+                {
+                    if (offset > _lastTailOffset)
+                    {
+                        tail.Started = true;
+                        if (offset > _lastTailOffset + 1)
+                        {
+                            truncatedFrom = _lastTailOffset + 1; // retention ran while this node was away
+                            _window.Reset(offset - 1);
+                            _streamFirst = offset;
+                        }
+                    }
+                }
+                else
+                {
+                    tail.Started = true;
+                    previousEpoch = _attached && _epoch != tail.Epoch ? _epoch : null;
+                    _epoch = tail.Epoch;
+                    if (!_attached)
+                    {
+                        _attached = true;
+                        _firstAttachEpoch = tail.Epoch;
+                        _firstAttachBase = offset - 1;
+                    }
+
+                    _window.Reset(offset - 1);
+                    _head = Math.Max(0, offset - 1);
+                    _lastTailOffset = offset - 1;
+                    changed = _changed;
+                    _changed = null;
+                }
+            }
+
+            if (tail.Started && offset > _lastTailOffset)
+            {
+                _lastTailOffset = offset;
+                if (decoded && envelope!.Kind == EnvelopeKind.Event)
+                {
+                    if (envelope.Epoch != _epoch)
+                    {
+                        foreignEpoch = envelope.Epoch;
+                    }
+
+                    if (delivery.BasicProperties.CorrelationId is { } correlation)
+                    {
+                        _pending.TryRemove(correlation, out pending);
+                    }
+
+                    evt = RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(_epoch, offset), pending?.Timestamp ?? 0);
+                    _window.Add(evt, _time.GetUtcNow());
+                    _head = offset;
+                    changed ??= _changed;
+                    _changed = null;
+                }
+            }
+
+            started = tail.Started;
+        }
+
+        if (previousEpoch is not null)
+        {
+            Log.EpochChanged(_logger, _options.StreamName, CurrentPosition.Epoch, previousEpoch);
+        }
+
+        if (truncatedFrom is { } from)
+        {
+            Log.TruncatedWhileAway(_logger, _options.StreamName, from, offset - 1);
+        }
+
+        if (!decoded)
+        {
+            Log.UndecodableMessage(_logger, _options.StreamName, offset, error!);
+        }
+        else if (foreignEpoch is not null)
+        {
+            Log.ForeignEpoch(_logger, _options.StreamName, offset, foreignEpoch, CurrentPosition.Epoch);
+        }
+
+        changed?.TrySetResult();
+        if (evt is not null)
+        {
+            pending?.Completion.TrySetResult(evt);
+        }
+
+        if (started)
+        {
+            session.FirstTailDelivery.TrySetResult();
+        }
+
+        if (++session.Unacked >= AckEvery)
+        {
+            session.Unacked = 0;
+            await session.Tail!.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<EventLogReadResult> ReadFromStreamAsync(StreamReadPlan plan, int maxCount, CancellationToken cancellationToken)
+    {
+        var session = await WaitForSessionAsync(_options.ReadTimeout, waitWhileReconnecting: true, cancellationToken).ConfigureAwait(false)
+            ?? throw Unavailable($"Events after {plan.Epoch}:{plan.After} are older than this node's memory and must be read from the stream, but {NotConnectedReason()}");
+        var channel = await session.Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var events = new List<RealtimeEvent>(Math.Min(maxCount, 1024));
+        long? first = null;
+        var epochChanged = false;
+        var aged = false;
+        var ageFloor = _time.GetUtcNow() - _history.MaxAge;
+        try
+        {
+            await channel.BasicQosAsync(0, (ushort)Math.Clamp(maxCount + 64, 64, _options.Prefetch), global: false, cancellationToken).ConfigureAwait(false);
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var seen = 0;
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                if (done.Task.IsCompleted)
+                {
+                    return;
+                }
+
+                if (!TryGetOffset(delivery.BasicProperties, out var offset))
+                {
+                    done.TrySetException(NotAStream());
+                    return;
+                }
+
+                first ??= offset;
+                if (offset > plan.After)
+                {
+                    if (offset <= plan.WindowFrom && StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _) && envelope!.Kind != EnvelopeKind.Hello)
+                    {
+                        if (envelope.Epoch != plan.Epoch)
+                        {
+                            epochChanged = true; // the stream was recreated under this node
+                            done.TrySetResult();
+                            return;
+                        }
+
+                        if (envelope.Kind == EnvelopeKind.Event)
+                        {
+                            if (envelope.Time < ageFloor)
+                            {
+                                aged = true;
+                            }
+                            else
+                            {
+                                events.Add(RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(plan.Epoch, offset)));
+                            }
+                        }
+                    }
+
+                    if (offset >= plan.WindowFrom || events.Count >= maxCount)
+                    {
+                        done.TrySetResult();
+                        return;
+                    }
+                }
+
+                if (++seen % AckEvery == 0)
+                {
+                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
+                }
+            };
+            consumer.ShutdownAsync += (_, args) =>
+            {
+                done.TrySetException(new EventLogUnavailableException("Reading older events from the stream failed: " + args.ReplyText));
+                return Task.CompletedTask;
+            };
+            await channel.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
+                new Dictionary<string, object?> { [OffsetArgument] = plan.After + 1 }, consumer, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await done.Task.WaitAsync(_options.ReadTimeout, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException ex)
+            {
+                throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' took longer than {_options.ReadTimeout}.", ex);
+            }
+        }
+        finally
+        {
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+        }
+
+        lock (_gate)
+        {
+            var current = new EventPosition(_epoch, _head);
+            if (epochChanged || plan.Epoch != _epoch)
+            {
+                return new EventLogReadResult(_window.ReadAfter(_window.From, maxCount), ResumeStatus.EpochChanged, current);
+            }
+
+            var status = plan.Status;
+            if (aged || first > plan.After + 1)
+            {
+                status = ResumeStatus.Truncated;
+                _streamFirst = Math.Max(_streamFirst, first ?? 0);
+            }
+
+            if (events.Count < maxCount && plan.WindowFrom >= _window.From)
+            {
+                events.AddRange(_window.ReadAfter(plan.WindowFrom, maxCount - events.Count));
+            }
+
+            return new EventLogReadResult(events, status, current);
+        }
+    }
+
+    private static bool TryGetOffset(IReadOnlyBasicProperties properties, out long offset)
+    {
+        if (properties.Headers is { } headers && headers.TryGetValue(OffsetArgument, out var value) && value is long number)
+        {
+            offset = number;
+            return true;
+        }
+
+        offset = 0;
+        return false;
+    }
+
+    private EventLogUnavailableException NotAStream() =>
+        new($"The queue '{_options.StreamName}' is not a stream queue: its messages carry no {OffsetArgument}. Choose another StreamName or delete that queue.");
+
+    private static async Task CloseQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            if (channel.IsOpen)
+            {
+                await channel.CloseAsync().ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // Closing a channel of a failed connection may throw anything; there is nothing left to do.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        channel.Dispose();
+    }
+
+    /// <summary>Where the tail of one session starts: resuming after the last offset seen, or fresh at the stream's end.</summary>
+    private sealed class TailState(Session session, string epoch, bool resume)
+    {
+        public Session Session { get; } = session;
+
+        public string Epoch { get; } = epoch;
+
+        public bool Resume { get; } = resume;
+
+        public bool Started { get; set; }
+    }
+
+    /// <summary>One connection to the broker with its publishing channel and tail.</summary>
+    private sealed class Session(IConnection connection, TimeSpan closeTimeout) : IAsyncDisposable
+    {
+        public IConnection Connection { get; } = connection;
+
+        public IChannel? Publisher { get; set; }
+
+        public IChannel? Tail { get; set; }
+
+        public TaskCompletionSource<string> Lost { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource FirstTailDelivery { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Tail deliveries since the last acknowledgement; touched only by the tail's (sequential) handler.</summary>
+        public int Unacked { get; set; }
+
+        public void MarkLost(string reason) => Lost.TrySetResult(reason);
+
+        public ValueTask PublishAsync(string stream, BasicProperties properties, byte[] body, CancellationToken cancellationToken) =>
+            (Publisher ?? throw new InvalidOperationException("The session has no publishing channel yet."))
+                .BasicPublishAsync(string.Empty, stream, mandatory: true, properties, body, cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            MarkLost("the session ended");
+            try
+            {
+                await Connection.CloseAsync(Constants.ReplySuccess, "RealtimeEvents node closing", closeTimeout, abort: true).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The connection may already be gone; closing it is best effort.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            Connection.Dispose();
+        }
+    }
+}
