@@ -61,6 +61,7 @@ internal sealed partial class RabbitMqEventLog
                 var reason = Describe(ex);
                 Volatile.Write(ref _lastError, reason);
                 delay = Backoff(attempt);
+                SignalChanged(); // publishes waiting for the first connection give up now rather than at their timeout
                 Log.ConnectFailed(_logger, _options.StreamName, attempt, delay, reason, ex is EventLogUnavailableException or BrokerUnreachableException ? null : ex);
             }
             finally
@@ -193,18 +194,43 @@ internal sealed partial class RabbitMqEventLog
         {
             // Passive first: an existing stream is used as it is, whatever retention it was created with.
             await channel.QueueDeclarePassiveAsync(_options.StreamName, cancellationToken).ConfigureAwait(false);
-            return;
         }
         catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
         {
             // missing: create it below on a fresh channel (the failed declare closed this one)
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+            await CreateStreamAsync(connection, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch
+        {
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            // A queue of that name exists. Only a stream takes a consumer with a stream offset; check before writing to it,
+            // so a classic queue of someone else's never gets this node's messages.
+            await channel.BasicQosAsync(0, 1, global: false, cancellationToken).ConfigureAwait(false);
+            var probe = new AsyncEventingBasicConsumer(channel);
+            var tag = await channel.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false,
+                exclusive: false, new Dictionary<string, object?> { [OffsetArgument] = "next" }, probe, cancellationToken).ConfigureAwait(false);
+            await channel.BasicCancelAsync(tag, noWait: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 406)
+        {
+            throw new EventLogUnavailableException(NotAStream().Message + " (" + ex.ShutdownReason.ReplyText + ")", ex);
         }
         finally
         {
             await CloseQuietlyAsync(channel).ConfigureAwait(false);
         }
+    }
 
-        channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    private async Task CreateStreamAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
             var arguments = new Dictionary<string, object?>
@@ -563,7 +589,7 @@ internal sealed partial class RabbitMqEventLog
     }
 
     private EventLogUnavailableException NotAStream() =>
-        new($"The queue '{_options.StreamName}' is not a stream queue: its messages carry no {OffsetArgument}. Choose another StreamName or delete that queue.");
+        new($"The queue '{_options.StreamName}' is not a stream queue. Choose another StreamName or delete that queue.");
 
     private static async Task CloseQuietlyAsync(IChannel channel)
     {
