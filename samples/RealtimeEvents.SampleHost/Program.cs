@@ -6,9 +6,15 @@ using RealtimeEvents.SampleHost.Api;
 using RealtimeEvents.SampleHost.Engine;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Services.AddRealtimeEvents()                                  // options: the "RealtimeEvents" section of appsettings.json
+var realtime = builder.Services.AddRealtimeEvents()                   // options: the "RealtimeEvents" section of appsettings.json
     .AddSignalR()
     .AddSnapshotProvider<ExecutionSnapshots>("executions/**");         // a new dashboard gets the current state, then deltas
+if (!string.IsNullOrEmpty(builder.Configuration["RealtimeEvents:RabbitMq:ConnectionString"]))
+{
+    realtime.AddRabbitMq(); // several nodes share one RabbitMQ stream: see "Run two nodes" in the README
+}
+
+builder.Services.AddHealthChecks().AddRealtimeEvents();
 builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.SectionName);
 builder.Services.AddSingleton<WorkflowEngine>();
 builder.Services.AddHostedService<TrickleService>();
@@ -21,6 +27,7 @@ app.UseAdminGuard("/realtime/admin", app.Configuration["Sample:AdminKey"]);
 app.MapRealtimeEvents("/realtime");                 // /realtime/ws, /realtime/sse, /realtime/client.js
 app.MapRealtimeEventsHub("/realtime/hub");          // SignalR
 app.MapRealtimeEventsManagement("/realtime/admin"); // guarded by UseAdminGuard above
+app.MapHealthChecks("/health");                      // the dispatcher, and with RabbitMQ the broker connection
 ExecutionsApi.Map(app);
 
 app.Lifetime.ApplicationStarted.Register(() =>
