@@ -29,8 +29,23 @@ public sealed partial class SampleHostFixture : IAsyncLifetime
     private const int OutputLinesKept = 400;
 
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly string _environment;
+    private readonly IReadOnlyList<string> _arguments;
     private Process? _process;
     private Uri? _baseAddress;
+
+    /// <summary>The sample as the tests' collection fixture: environment Production, the quick simulator.</summary>
+    public SampleHostFixture()
+        : this("Production", SimulatorArguments)
+    {
+    }
+
+    /// <summary>The sample in another environment (for example NodeA, which reads appsettings.NodeA.json) with other arguments.</summary>
+    internal SampleHostFixture(string environment, IReadOnlyList<string> arguments)
+    {
+        _environment = environment;
+        _arguments = arguments;
+    }
 
     /// <summary>Gets the host's address, for example <c>http://127.0.0.1:41235/</c>.</summary>
     public Uri BaseAddress => _baseAddress ?? throw new InvalidOperationException("The sample host has not started.");
@@ -56,12 +71,12 @@ public sealed partial class SampleHostFixture : IAsyncLifetime
             RedirectStandardError = true,
             WorkingDirectory = Repository.SampleHostDirectory,
         };
-        foreach (var argument in (string[])[dll, "--urls", "http://127.0.0.1:0", "--contentRoot", Repository.SampleHostDirectory, .. SimulatorArguments])
+        foreach (var argument in (string[])[dll, "--urls", "http://127.0.0.1:0", "--contentRoot", Repository.SampleHostDirectory, .. _arguments])
         {
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = _environment;
         start.Environment.Remove("DOTNET_ENVIRONMENT");
 
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
