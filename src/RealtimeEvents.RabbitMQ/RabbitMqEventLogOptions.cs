@@ -42,14 +42,23 @@ public sealed class RabbitMqEventLogOptions
     public long MaxSegmentSizeBytes { get; set; } = 64L << 20;
 
     /// <summary>
-    /// Gets or sets how long a publish waits for the broker to confirm the event and for this node to read it back with
-    /// its position. From 100 milliseconds to 5 minutes. The default value is 10 seconds.
+    /// Gets or sets the largest event this log publishes, measured as its envelope (the event's JSON plus about 100 bytes).
+    /// A larger event is refused with an <see cref="ArgumentException"/> before anything is sent. From 1 KiB to 64 MiB. The
+    /// default value is 1 MiB.
+    /// </summary>
+    public int MaxEventBytes { get; set; } = 1 << 20;
+
+    /// <summary>
+    /// Gets or sets how long a publish may take in all: waiting for the connection while the node first connects, for a
+    /// free slot, for the broker's confirm, and for this node to read the event back with its position. From 100
+    /// milliseconds to 5 minutes. The default value is 10 seconds.
     /// </summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Gets or sets how long a read of older events from the stream, or a read while the node is still connecting, may
-    /// take. From 100 milliseconds to 5 minutes. The default value is 10 seconds.
+    /// Gets or sets how long a read may take when it needs the broker: older events from the stream, a position this node
+    /// has not read yet, or a read while the node is still connecting. From 100 milliseconds to 5 minutes. The default
+    /// value is 10 seconds.
     /// </summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

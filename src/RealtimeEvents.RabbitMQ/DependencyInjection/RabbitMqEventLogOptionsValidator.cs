@@ -28,6 +28,7 @@ internal sealed class RabbitMqEventLogOptionsValidator : IValidateOptions<Rabbit
 
         Check(failures, nameof(options.MaxLengthBytes), options.MaxLengthBytes, 1L << 20, long.MaxValue);
         Check(failures, nameof(options.MaxSegmentSizeBytes), options.MaxSegmentSizeBytes, 4096, Math.Max(4096, options.MaxLengthBytes));
+        Check(failures, nameof(options.MaxEventBytes), options.MaxEventBytes, 1024, 64 << 20);
         Check(failures, nameof(options.MaxPendingPublishes), options.MaxPendingPublishes, 1, 65_536);
         Check(failures, nameof(options.Prefetch), options.Prefetch, 10, ushort.MaxValue);
         CheckTime(failures, nameof(options.MaxAge), options.MaxAge, TimeSpan.FromSeconds(1), TimeSpan.MaxValue);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using RabbitMQ.Client;
@@ -11,7 +12,20 @@ namespace RealtimeEvents.RabbitMQ.EventLog;
 internal sealed partial class RabbitMqEventLog
 {
     private const string OffsetArgument = "x-stream-offset";
-    private const int AckEvery = 64;
+
+    /// <summary>RabbitMQ's own largest message (<c>max_message_size</c>, 128 MiB): anything in the stream can be read.</summary>
+    private const uint MaxInboundBodyBytes = 128u << 20;
+
+    /// <summary>Reads of older events from the stream at once; more wait (each opens a channel and a consumer).</summary>
+    private const int MaxConcurrentStreamReads = 4;
+
+    /// <summary>A session that ends sooner than this after attaching counts as a failed attempt, so a flapping broker backs off.</summary>
+    private static readonly TimeSpan StableSession = TimeSpan.FromSeconds(30);
+
+    /// <summary>Deliveries acknowledged together; below the prefetch, so the broker never runs out of credit.</summary>
+    private readonly int _ackEvery;
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _syncs = new(StringComparer.Ordinal);
 
     private string? _lastError;
     private int _failedAttempts;
@@ -36,7 +50,7 @@ internal sealed partial class RabbitMqEventLog
             try
             {
                 session = await ConnectAsync(token).ConfigureAwait(false);
-                attempt = 0;
+                var attachedAt = _time.GetTimestamp();
                 Volatile.Write(ref _lastError, null);
                 Volatile.Write(ref _failedAttempts, 0);
                 Volatile.Write(ref _session, session);
@@ -47,6 +61,10 @@ internal sealed partial class RabbitMqEventLog
                 Volatile.Write(ref _lastError, reason);
                 Volatile.Write(ref _failedAttempts, 1); // publishes fail at once from here until the node is back
                 Log.ConnectionLost(_logger, _options.StreamName, CurrentPosition, reason);
+
+                // Reconnect at once after a stable session; after one that ended soon, back off as after a failure.
+                attempt = _time.GetElapsedTime(attachedAt) >= StableSession ? 0 : attempt + 1;
+                delay = attempt == 0 ? TimeSpan.Zero : Backoff(attempt);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -127,6 +145,11 @@ internal sealed partial class RabbitMqEventLog
             session.Publisher = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,
                     outstandingPublisherConfirmationsRateLimiter: null), cancellationToken).ConfigureAwait(false);
+            session.Publisher.ChannelShutdownAsync += (_, args) =>
+            {
+                session.MarkLost("the publishing channel closed: " + args.ReplyText); // reconnect: this node could not publish
+                return Task.CompletedTask;
+            };
 
             // A hello guarantees the stream holds a message after everything this node has seen, so the reads below end.
             var claim = NewId();
@@ -265,7 +288,52 @@ internal sealed partial class RabbitMqEventLog
         };
         using var timeout = new CancellationTokenSource(_options.PublishTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-        await session.PublishAsync(_options.StreamName, properties, StreamEnvelope.EncodeMarker(kind, epoch, _node), linked.Token).ConfigureAwait(false);
+        await session.PublishAsync(_options.StreamName, properties, StreamEnvelope.EncodeMarker(kind, epoch, _node))
+            .AsTask().WaitAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Makes sure this node's tail has read everything the stream held when this was called: publishes a beacon and waits
+    /// for the tail to read it back.
+    /// </summary>
+    private async Task SyncWithStreamAsync(CancellationToken token, CancellationToken callerToken)
+    {
+        var session = await WaitForSessionAsync(waitWhileReconnecting: true, token, callerToken).ConfigureAwait(false)
+            ?? throw Unavailable($"This node cannot catch up with stream '{_options.StreamName}': {NotConnectedReason()}");
+        string epoch;
+        lock (_gate)
+        {
+            epoch = _epoch;
+        }
+
+        var correlation = _node + "-sync-" + Interlocked.Increment(ref _publishCounter).ToString(CultureInfo.InvariantCulture);
+        var synced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _syncs[correlation] = synced;
+        try
+        {
+            var properties = new BasicProperties
+            {
+                ContentType = StreamEnvelope.ContentType,
+                Type = StreamEnvelope.BeaconType,
+                CorrelationId = correlation,
+                DeliveryMode = DeliveryModes.Persistent,
+            };
+            await session.PublishAsync(_options.StreamName, properties, StreamEnvelope.EncodeMarker(EnvelopeKind.Beacon, epoch, _node))
+                .AsTask().WaitAsync(token).ConfigureAwait(false);
+            await synced.Task.WaitAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
+        {
+            throw Unavailable($"This node did not catch up with stream '{_options.StreamName}' within {_options.ReadTimeout}.", ex);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
+        {
+            throw Unavailable($"This node could not catch up with stream '{_options.StreamName}': {ex.Message}", ex);
+        }
+        finally
+        {
+            _syncs.TryRemove(correlation, out _);
+        }
     }
 
     /// <summary>
@@ -281,6 +349,7 @@ internal sealed partial class RabbitMqEventLog
             await channel.BasicQosAsync(0, 256, global: false, cancellationToken).ConfigureAwait(false);
             var done = new TaskCompletionSource<(string, bool, long)>(TaskCreationOptions.RunContinuationsAsynchronously);
             long? first = null;
+            string? firstHello = null;
             var seen = 0;
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += async (_, delivery) =>
@@ -306,18 +375,21 @@ internal sealed partial class RabbitMqEventLog
                     else
                     {
                         var own = envelope.Node == _node && envelope.Epoch == claim;
+                        firstHello ??= envelope.Epoch;
                         if (offset == 0)
                         {
                             done.TrySetResult((envelope.Epoch, own, first.Value));
                         }
                         else if (own)
                         {
-                            done.TrySetResult((claim, false, first.Value));
+                            // Nothing retained before this node's hello names the epoch. Every node scanning now sees the
+                            // same first hello, so its candidate is the one they all agree on.
+                            done.TrySetResult((firstHello, false, first.Value));
                         }
                     }
                 }
 
-                if (++seen % AckEvery == 0)
+                if (++seen % _ackEvery == 0)
                 {
                     await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -376,9 +448,14 @@ internal sealed partial class RabbitMqEventLog
                         tail.Started = true;
                         if (offset > _lastTailOffset + 1)
                         {
-                            truncatedFrom = _lastTailOffset + 1; // retention ran while this node was away
+                            // Retention ran while this node was away. The head moves past the hole, so readers after the
+                            // old head read the stream, find it truncated and tell their subscribers.
+                            truncatedFrom = _lastTailOffset + 1;
                             _window.Reset(offset - 1);
+                            _head = Math.Max(_head, offset - 1);
                             _streamFirst = offset;
+                            changed = _changed;
+                            _changed = null;
                         }
                     }
                 }
@@ -407,21 +484,29 @@ internal sealed partial class RabbitMqEventLog
                 _lastTailOffset = offset;
                 if (decoded && envelope!.Kind == EnvelopeKind.Event)
                 {
-                    if (envelope.Epoch != _epoch)
-                    {
-                        foreignEpoch = envelope.Epoch;
-                    }
-
                     if (delivery.BasicProperties.CorrelationId is { } correlation)
                     {
                         _pending.TryRemove(correlation, out pending);
                     }
 
-                    evt = RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(_epoch, offset), pending?.Timestamp ?? 0);
-                    _window.Add(evt, _time.GetUtcNow());
-                    _head = offset;
-                    changed ??= _changed;
-                    _changed = null;
+                    if (offset == 0)
+                    {
+                        decoded = false; // sequence 0 means "before the first event"; offset 0 belongs to a node's hello
+                        error = "an event at offset 0, where the stream's first hello belongs";
+                    }
+                    else
+                    {
+                        if (envelope.Epoch != _epoch)
+                        {
+                            foreignEpoch = envelope.Epoch;
+                        }
+
+                        evt = RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(_epoch, offset), pending?.Timestamp ?? 0);
+                        _window.Add(evt, _time.GetUtcNow());
+                        _head = offset;
+                        changed ??= _changed;
+                        _changed = null;
+                    }
                 }
             }
 
@@ -452,32 +537,53 @@ internal sealed partial class RabbitMqEventLog
         {
             pending?.Completion.TrySetResult(evt);
         }
+        else
+        {
+            pending?.Completion.TrySetException(new EventLogUnavailableException(
+                $"The event was stored at offset {offset} of stream '{_options.StreamName}' but cannot be delivered: {error}."));
+        }
+
+        if (started && delivery.BasicProperties.CorrelationId is { } syncId && _syncs.TryRemove(syncId, out var sync))
+        {
+            sync.TrySetResult();
+        }
 
         if (started)
         {
             session.FirstTailDelivery.TrySetResult();
         }
 
-        if (++session.Unacked >= AckEvery)
+        if (++session.Unacked >= _ackEvery)
         {
             session.Unacked = 0;
             await session.Tail!.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask<EventLogReadResult> ReadFromStreamAsync(StreamReadPlan plan, int maxCount, CancellationToken cancellationToken)
+    /// <summary>Reads the events after <c>plan.After</c> up to <c>plan.WindowFrom</c> (at most <paramref name="maxCount"/>) from the stream itself.</summary>
+    private async ValueTask<StreamRead> ReadFromStreamAsync(StreamReadPlan plan, int maxCount, CancellationToken token, CancellationToken callerToken)
     {
-        var session = await WaitForSessionAsync(_options.ReadTimeout, waitWhileReconnecting: true, cancellationToken).ConfigureAwait(false)
+        var session = await WaitForSessionAsync(waitWhileReconnecting: true, token, callerToken).ConfigureAwait(false)
             ?? throw Unavailable($"Events after {plan.Epoch}:{plan.After} are older than this node's memory and must be read from the stream, but {NotConnectedReason()}");
-        var channel = await session.Connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _streamReads.WaitAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
+        {
+            throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' waited longer than {_options.ReadTimeout} for other reads.", ex);
+        }
+
+        IChannel? channel = null;
         var events = new List<RealtimeEvent>(Math.Min(maxCount, 1024));
         long? first = null;
-        var epochChanged = false;
+        var last = plan.After;
         var aged = false;
         var ageFloor = _time.GetUtcNow() - _history.MaxAge;
         try
         {
-            await channel.BasicQosAsync(0, (ushort)Math.Clamp(maxCount + 64, 64, _options.Prefetch), global: false, cancellationToken).ConfigureAwait(false);
+            channel = await session.Connection.CreateChannelAsync(cancellationToken: token).ConfigureAwait(false);
+            await channel.BasicQosAsync(0, (ushort)Math.Min(ushort.MaxValue, maxCount + _ackEvery), global: false, token).ConfigureAwait(false);
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var seen = 0;
             var consumer = new AsyncEventingBasicConsumer(channel);
@@ -497,25 +603,18 @@ internal sealed partial class RabbitMqEventLog
                 first ??= offset;
                 if (offset > plan.After)
                 {
-                    if (offset <= plan.WindowFrom && StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _) && envelope!.Kind != EnvelopeKind.Hello)
+                    last = offset;
+                    if (offset <= plan.WindowFrom && offset > 0 && StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _)
+                        && envelope!.Kind == EnvelopeKind.Event)
                     {
-                        if (envelope.Epoch != plan.Epoch)
+                        // Offsets, not the envelope's epoch, place an event: the tail detects a recreated stream.
+                        if (envelope.Time < ageFloor)
                         {
-                            epochChanged = true; // the stream was recreated under this node
-                            done.TrySetResult();
-                            return;
+                            aged = true;
                         }
-
-                        if (envelope.Kind == EnvelopeKind.Event)
+                        else
                         {
-                            if (envelope.Time < ageFloor)
-                            {
-                                aged = true;
-                            }
-                            else
-                            {
-                                events.Add(RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(plan.Epoch, offset)));
-                            }
+                            events.Add(RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(plan.Epoch, offset)));
                         }
                     }
 
@@ -526,7 +625,7 @@ internal sealed partial class RabbitMqEventLog
                     }
                 }
 
-                if (++seen % AckEvery == 0)
+                if (++seen % _ackEvery == 0)
                 {
                     await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -537,43 +636,28 @@ internal sealed partial class RabbitMqEventLog
                 return Task.CompletedTask;
             };
             await channel.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
-                new Dictionary<string, object?> { [OffsetArgument] = plan.After + 1 }, consumer, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await done.Task.WaitAsync(_options.ReadTimeout, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException ex)
-            {
-                throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' took longer than {_options.ReadTimeout}.", ex);
-            }
+                new Dictionary<string, object?> { [OffsetArgument] = plan.After + 1 }, consumer, token).ConfigureAwait(false);
+            await done.Task.WaitAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
+        {
+            throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' took longer than {_options.ReadTimeout}.", ex);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
+        {
+            throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' failed: {ex.Message}", ex);
         }
         finally
         {
-            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+            if (channel is not null)
+            {
+                await CloseQuietlyAsync(channel).ConfigureAwait(false);
+            }
+
+            _streamReads.Release();
         }
 
-        lock (_gate)
-        {
-            var current = new EventPosition(_epoch, _head);
-            if (epochChanged || plan.Epoch != _epoch)
-            {
-                return new EventLogReadResult(_window.ReadAfter(_window.From, maxCount), ResumeStatus.EpochChanged, current);
-            }
-
-            var status = plan.Status;
-            if (aged || first > plan.After + 1)
-            {
-                status = ResumeStatus.Truncated;
-                _streamFirst = Math.Max(_streamFirst, first ?? 0);
-            }
-
-            if (events.Count < maxCount && plan.WindowFrom >= _window.From)
-            {
-                events.AddRange(_window.ReadAfter(plan.WindowFrom, maxCount - events.Count));
-            }
-
-            return new EventLogReadResult(events, status, current);
-        }
+        return new StreamRead(events, first ?? plan.After + 1, last, aged || first > plan.After + 1);
     }
 
     private static bool TryGetOffset(IReadOnlyBasicProperties properties, out long offset)
@@ -609,6 +693,9 @@ internal sealed partial class RabbitMqEventLog
         channel.Dispose();
     }
 
+    /// <summary>What a read from the stream found: events, the first offset the broker had, the last offset read, and whether events were missing.</summary>
+    private sealed record StreamRead(List<RealtimeEvent> Events, long FirstOffset, long LastOffset, bool Truncated);
+
     /// <summary>Where the tail of one session starts: resuming after the last offset seen, or fresh at the stream's end.</summary>
     private sealed class TailState(Session session, string epoch, bool resume)
     {
@@ -639,9 +726,10 @@ internal sealed partial class RabbitMqEventLog
 
         public void MarkLost(string reason) => Lost.TrySetResult(reason);
 
-        public ValueTask PublishAsync(string stream, BasicProperties properties, byte[] body, CancellationToken cancellationToken) =>
+        /// <summary>Publishes with a confirm. Not cancellable on purpose: callers bound the wait instead (see AppendCoreAsync).</summary>
+        public ValueTask PublishAsync(string stream, BasicProperties properties, byte[] body) =>
             (Publisher ?? throw new InvalidOperationException("The session has no publishing channel yet."))
-                .BasicPublishAsync(string.Empty, stream, mandatory: true, properties, body, cancellationToken);
+                .BasicPublishAsync(string.Empty, stream, mandatory: true, properties, body, CancellationToken.None);
 
         public async ValueTask DisposeAsync()
         {

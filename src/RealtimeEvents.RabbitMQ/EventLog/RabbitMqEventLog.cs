@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Text;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
@@ -43,6 +44,8 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
     private readonly EventWindow _window;
     private readonly ConcurrentDictionary<string, PendingAppend> _pending = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _publishSlots;
+    private readonly SemaphoreSlim _blockingSlots = new(MaxBlockingTryAppends, MaxBlockingTryAppends);
+    private readonly SemaphoreSlim _streamReads = new(MaxConcurrentStreamReads, MaxConcurrentStreamReads);
     private readonly CancellationTokenSource _disposing = new();
     private readonly Task _loop;
 
@@ -60,6 +63,12 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
     private Session? _session;
     private long _publishCounter;
     private int _disposed;
+
+    /// <summary>
+    /// <see cref="TryAppend"/> calls blocked on the broker at once; more return false. Each blocks a thread, and the
+    /// read-back it waits for needs thread-pool threads too, so an unbounded number would starve the pool.
+    /// </summary>
+    internal const int MaxBlockingTryAppends = 16;
 
     public RabbitMqEventLog(RabbitMqEventLogOptions options, EventHistoryOptions history, TimeProvider time, ILogger logger)
     {
@@ -82,7 +91,9 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
             TopologyRecoveryEnabled = false,
             ClientProvidedName = options.ConnectionName ?? "RealtimeEvents on " + Environment.MachineName,
             RequestedConnectionTimeout = options.ReadTimeout,
+            MaxInboundMessageBodySize = MaxInboundBodyBytes, // whatever the broker accepted must not kill the tail
         };
+        _ackEvery = Math.Max(1, Math.Min(64, options.Prefetch / 2));
         Endpoint = $"{_factory.HostName}:{_factory.Port.ToString(CultureInfo.InvariantCulture)}{_factory.VirtualHost}";
         _loop = Task.Run(RunAsync);
     }
@@ -106,16 +117,24 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         ArgumentNullException.ThrowIfNull(draft);
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var session = await WaitForSessionAsync(_options.PublishTimeout, waitWhileReconnecting: false, cancellationToken).ConfigureAwait(false)
+
+        // One deadline for everything a publish waits on, so PublishTimeout bounds the whole call.
+        using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        var session = await WaitForSessionAsync(waitWhileReconnecting: false, linked.Token, cancellationToken).ConfigureAwait(false)
             ?? throw Unavailable($"The event was not published: {NotConnectedReason()}");
-        if (!await _publishSlots.WaitAsync(_options.PublishTimeout, cancellationToken).ConfigureAwait(false))
+        try
+        {
+            await _publishSlots.WaitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw Unavailable($"The event was not published: {_options.MaxPendingPublishes} publishes were already waiting for the broker's confirm for {_options.PublishTimeout}.");
         }
 
         try
         {
-            return await AppendCoreAsync(session, draft, cancellationToken).ConfigureAwait(false);
+            return await AppendCoreAsync(session, draft, linked.Token, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -128,26 +147,49 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         ArgumentNullException.ThrowIfNull(draft);
         appended = null;
         var session = Volatile.Read(ref _session);
-        if (Volatile.Read(ref _disposed) != 0 || session is null || !_publishSlots.Wait(0))
+        if (Volatile.Read(ref _disposed) != 0 || session is null)
+        {
+            return false;
+        }
+
+        // The broker assigns the position, so this blocks its caller until the broker answers (bounded by
+        // PublishTimeout); it never waits on a subscriber. The read-back it waits for needs thread-pool threads, so only a
+        // few callers may block at once: beyond that, the log "cannot take it now".
+        if (!_blockingSlots.Wait(0))
         {
             return false;
         }
 
         try
         {
-            // The broker assigns the position, so this waits for its answer (bounded by PublishTimeout); it never waits
-            // on a subscriber. Callers are synchronous by definition, so blocking their thread is the contract.
-            appended = AppendCoreAsync(session, draft, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            return true;
+            if (!_publishSlots.Wait(0))
+            {
+                return false;
+            }
+
+            try
+            {
+                using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
+                appended = AppendCoreAsync(session, draft, deadline.Token, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                return true;
+            }
+            finally
+            {
+                _publishSlots.Release();
+            }
         }
         catch (EventLogUnavailableException ex)
         {
             Log.TryPublishFailed(_logger, draft.Id ?? "(no id)", ex.Message);
             return false;
         }
+        catch (ObjectDisposedException)
+        {
+            return false; // disposed while publishing
+        }
         finally
         {
-            _publishSlots.Release();
+            _blockingSlots.Release();
         }
     }
 
@@ -155,69 +197,130 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         cancellationToken.ThrowIfCancellationRequested();
+        using var deadline = new CancellationTokenSource(_options.ReadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         if (!IsAttached && after.Epoch != _provisionalEpoch)
         {
             // A resume from a real position while still connecting: wait for the epoch rather than call it changed.
-            _ = await WaitForSessionAsync(_options.ReadTimeout, waitWhileReconnecting: true, cancellationToken).ConfigureAwait(false)
+            _ = await WaitForSessionAsync(waitWhileReconnecting: true, linked.Token, cancellationToken).ConfigureAwait(false)
                 ?? throw Unavailable($"Events after {after} cannot be read yet: {NotConnectedReason()}");
         }
 
-        StreamReadPlan plan;
-        lock (_gate)
+        var status = ResumeStatus.Complete;
+        var cursor = after.Sequence;
+        var synced = false;
+        while (true)
         {
-            var now = _time.GetUtcNow();
-            _window.Evict(now);
-            var current = new EventPosition(_epoch, _head);
-            if (!_attached)
+            StreamReadPlan plan;
+            lock (_gate)
             {
-                return new EventLogReadResult([], ResumeStatus.Complete, current); // provisional, nothing yet
-            }
-
-            if (after.Epoch == _provisionalEpoch)
-            {
-                // The dispatcher started before the first attach; it continues from where this node attached.
-                if (_firstAttachEpoch == _epoch && _firstAttachBase >= _window.From)
+                var now = _time.GetUtcNow();
+                _window.Evict(now);
+                var current = new EventPosition(_epoch, _head);
+                if (!_attached)
                 {
-                    var events = _window.ReadAfter(_firstAttachBase, maxCount);
-                    if (events.Count > 0)
-                    {
-                        return new EventLogReadResult(events, ResumeStatus.Complete, current);
-                    }
+                    return new EventLogReadResult([], ResumeStatus.Complete, current); // provisional, nothing yet
                 }
 
-                // Nothing to route: an empty "changed" answer moves the reader to the current position.
-                return new EventLogReadResult([], ResumeStatus.EpochChanged, current);
+                if (after.Epoch == _provisionalEpoch)
+                {
+                    // The dispatcher started before the first attach; it continues from where this node attached.
+                    if (_firstAttachEpoch == _epoch && _firstAttachBase >= _window.From)
+                    {
+                        var events = _window.ReadAfter(_firstAttachBase, maxCount);
+                        if (events.Count > 0)
+                        {
+                            return new EventLogReadResult(events, ResumeStatus.Complete, current);
+                        }
+                    }
+
+                    // Nothing to route: an empty "changed" answer moves the reader to the current position.
+                    return new EventLogReadResult([], ResumeStatus.EpochChanged, current);
+                }
+
+                if (after.Epoch != _epoch)
+                {
+                    return new EventLogReadResult(_window.ReadAfter(_window.From, maxCount), ResumeStatus.EpochChanged, current);
+                }
+
+                if (cursor > _lastTailOffset)
+                {
+                    // Another node may have issued it and this node's tail not read it yet: catch up with the stream
+                    // once (below). Only a position still ahead after that was never issued.
+                    if (synced)
+                    {
+                        return new EventLogReadResult(_window.ReadAfter(_window.From, maxCount), ResumeStatus.EpochChanged, current);
+                    }
+
+                    plan = new StreamReadPlan(_epoch, cursor, -1, status);
+                }
+                else
+                {
+                    var countFloor = _head - _history.MaxEvents;
+                    if (cursor < countFloor)
+                    {
+                        status = ResumeStatus.Truncated;
+                        cursor = countFloor;
+                    }
+
+                    if (cursor < _window.From && _window.IsBeforeFromExpired(now))
+                    {
+                        status = ResumeStatus.Truncated;
+                        cursor = _window.From;
+                    }
+
+                    if (cursor >= _window.From)
+                    {
+                        return new EventLogReadResult(_window.ReadAfter(cursor, maxCount), status, current);
+                    }
+
+                    plan = new StreamReadPlan(_epoch, cursor, _window.From, status);
+                }
             }
 
-            if (after.Epoch != _epoch || after.Sequence > _head)
+            if (plan.WindowFrom < 0)
             {
-                return new EventLogReadResult(_window.ReadAfter(_window.From, maxCount), ResumeStatus.EpochChanged, current);
+                await SyncWithStreamAsync(linked.Token, cancellationToken).ConfigureAwait(false);
+                synced = true;
+                continue;
             }
 
-            var status = ResumeStatus.Complete;
-            var start = after.Sequence;
-            var countFloor = _head - _history.MaxEvents;
-            if (start < countFloor)
+            var read = await ReadFromStreamAsync(plan, maxCount, linked.Token, cancellationToken).ConfigureAwait(false);
+            lock (_gate)
             {
-                status = ResumeStatus.Truncated;
-                start = countFloor;
-            }
+                var current = new EventPosition(_epoch, _head);
+                if (plan.Epoch != _epoch)
+                {
+                    return new EventLogReadResult(_window.ReadAfter(_window.From, maxCount), ResumeStatus.EpochChanged, current);
+                }
 
-            if (start < _window.From && _window.IsBeforeFromExpired(now))
-            {
-                status = ResumeStatus.Truncated;
-                start = _window.From;
-            }
+                if (read.Truncated)
+                {
+                    status = ResumeStatus.Truncated;
+                    _streamFirst = Math.Max(_streamFirst, read.FirstOffset);
+                }
 
-            if (start >= _window.From)
-            {
-                return new EventLogReadResult(_window.ReadAfter(start, maxCount), status, current);
-            }
+                var events = read.Events;
+                if (plan.WindowFrom >= _window.From)
+                {
+                    if (events.Count < maxCount)
+                    {
+                        events.AddRange(_window.ReadAfter(plan.WindowFrom, maxCount - events.Count));
+                    }
 
-            plan = new StreamReadPlan(_epoch, start, _window.From, status);
+                    return new EventLogReadResult(events, status, current);
+                }
+
+                if (events.Count > 0)
+                {
+                    return new EventLogReadResult(events, status, current); // a page; the reader asks for the rest
+                }
+
+                // The window moved on while the stream was read and the range held no event: read on from there, so an
+                // empty answer never means "nothing more" while events follow.
+                cursor = Math.Max(cursor, read.LastOffset);
+            }
         }
-
-        return await ReadFromStreamAsync(plan, maxCount, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask WaitForEventsAsync(EventPosition after, CancellationToken cancellationToken)
@@ -253,7 +356,19 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
                 position = new EventPosition(_epoch, Math.Max(0, _firstAttachBase));
             }
 
-            if (position.Epoch != _epoch || position.Sequence > _head || position.Sequence < _head - _history.MaxEvents)
+            if (position.Epoch != _epoch)
+            {
+                return false;
+            }
+
+            if (position.Sequence > _head)
+            {
+                // Past the newest event: a marker's offset this node has read, or one it has not read (yet). Only a
+                // read can catch up with the stream, so a position not read yet is not promised here.
+                return position.Sequence <= _lastTailOffset;
+            }
+
+            if (position.Sequence < _head - _history.MaxEvents)
             {
                 return false;
             }
@@ -296,7 +411,7 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
 
         SignalChanged();
         _disposing.Dispose();
-        _publishSlots.Dispose();
+        // The semaphores are not disposed: a TryAppend racing the disposal may still release its slot.
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -333,39 +448,52 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         }
     }
 
-    private async ValueTask<RealtimeEvent> AppendCoreAsync(Session session, EventDraft draft, CancellationToken cancellationToken)
+    /// <summary>Publishes with a confirm, then waits for the tail to read the event back; <paramref name="token"/> carries the deadline.</summary>
+    private async ValueTask<RealtimeEvent> AppendCoreAsync(Session session, EventDraft draft, CancellationToken token, CancellationToken callerToken)
     {
         var now = _time.GetUtcNow();
         var timestamp = _time.GetTimestamp();
         var id = draft.Id ?? Guid.CreateVersion7(now).ToString("N");
-        var token = _node + "-" + Interlocked.Increment(ref _publishCounter).ToString(CultureInfo.InvariantCulture);
         string epoch;
         lock (_gate)
         {
             epoch = _epoch;
         }
 
+        var body = StreamEnvelope.EncodeEvent(draft, id, now, epoch);
+        if (body.Length > _options.MaxEventBytes)
+        {
+            throw new ArgumentException(
+                $"Event {id} is {body.Length} bytes in its envelope; the RabbitMQ event log takes at most {_options.MaxEventBytes} (RealtimeEvents:RabbitMq:MaxEventBytes). Publish a smaller event, for example a reference to the data.",
+                nameof(draft));
+        }
+
+        var publishToken = _node + "-" + Interlocked.Increment(ref _publishCounter).ToString(CultureInfo.InvariantCulture);
         var pending = new PendingAppend(timestamp);
-        _pending[token] = pending;
+        _pending[publishToken] = pending;
         var properties = new BasicProperties
         {
             ContentType = StreamEnvelope.ContentType,
             Type = StreamEnvelope.EventType,
-            MessageId = id,
-            CorrelationId = token,
+            MessageId = Encoding.UTF8.GetByteCount(id) <= 255 ? id : null, // an AMQP short string; the body always has the id
+            CorrelationId = publishToken,
             DeliveryMode = DeliveryModes.Persistent,
             Timestamp = new AmqpTimestamp(now.ToUnixTimeSeconds()),
         };
-        var body = StreamEnvelope.EncodeEvent(draft, id, now, epoch);
-        using var timeout = new CancellationTokenSource(_options.PublishTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            await session.PublishAsync(_options.StreamName, properties, body, linked.Token).ConfigureAwait(false);
+            // The client's own publish is not cancelled: a publish cancelled while it waits inside the client can upset
+            // the channel's confirm tracking. The deadline bounds the wait for it instead.
+            await session.PublishAsync(_options.StreamName, properties, body).AsTask().WaitAsync(token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !callerToken.IsCancellationRequested)
         {
-            _pending.TryRemove(token, out _);
+            _pending.TryRemove(publishToken, out _);
+            if (ex is not (PublishException or OperationCanceledException) && session.Publisher is { IsOpen: false } publisher)
+            {
+                session.MarkLost("the publishing channel closed: " + (publisher.CloseReason?.ReplyText ?? ex.Message));
+            }
+
             throw ex switch
             {
                 PublishException { IsReturn: true } => Unavailable(
@@ -380,63 +508,55 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         }
         catch
         {
-            _pending.TryRemove(token, out _);
+            _pending.TryRemove(publishToken, out _);
             throw;
         }
 
         try
         {
             // Confirmed: the event is in the stream. Its position is known once this node's tail reads it back.
-            return await pending.Completion.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            return await pending.Completion.Task.WaitAsync(token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
         {
-            _pending.TryRemove(token, out _);
+            _pending.TryRemove(publishToken, out _);
             throw Unavailable($"The broker confirmed event {id}, but this node did not read it back within {_options.PublishTimeout}. It is stored and subscribers will receive it: do not publish it again.");
         }
         catch (OperationCanceledException)
         {
-            _pending.TryRemove(token, out _);
+            _pending.TryRemove(publishToken, out _);
             throw;
         }
     }
 
-    /// <summary>The current session, waiting for one while the node connects (or, when allowed, reconnects).</summary>
-    private async ValueTask<Session?> WaitForSessionAsync(TimeSpan timeout, bool waitWhileReconnecting, CancellationToken cancellationToken)
+    /// <summary>
+    /// The current session, waiting for one while the node first connects (or, when allowed, reconnects) until
+    /// <paramref name="token"/> fires; <see langword="null"/> when there is none in time.
+    /// </summary>
+    private async ValueTask<Session?> WaitForSessionAsync(bool waitWhileReconnecting, CancellationToken token, CancellationToken callerToken)
     {
-        var session = Volatile.Read(ref _session);
-        if (session is not null || (!waitWhileReconnecting && Volatile.Read(ref _failedAttempts) > 0))
-        {
-            return session; // a broker known to be down fails publishes at once instead of holding them
-        }
-
-        using var timeoutSource = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken, _disposing.Token);
         try
         {
-            while ((session = Volatile.Read(ref _session)) is null)
+            while (true)
             {
-                if (!waitWhileReconnecting && Volatile.Read(ref _failedAttempts) > 0)
-                {
-                    return null;
-                }
-
                 Task wait;
                 lock (_gate)
                 {
+                    var session = Volatile.Read(ref _session);
+                    if (session is not null || Volatile.Read(ref _disposed) != 0
+                        || (!waitWhileReconnecting && Volatile.Read(ref _failedAttempts) > 0))
+                    {
+                        return session; // a broker known to be down fails publishes at once instead of holding them
+                    }
+
                     _changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     wait = _changed.Task;
                 }
 
-                if (Volatile.Read(ref _session) is null)
-                {
-                    await wait.WaitAsync(linked.Token).ConfigureAwait(false);
-                }
+                await wait.WaitAsync(token).ConfigureAwait(false);
             }
-
-            return session;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
         {
             return null;
         }
@@ -471,6 +591,6 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         public TaskCompletionSource<RealtimeEvent> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>A read of positions older than the window: from the stream itself.</summary>
+    /// <summary>A read of positions older than the window, from the stream itself; <c>WindowFrom</c> -1 asks to catch up first.</summary>
     private sealed record StreamReadPlan(string Epoch, long After, long WindowFrom, ResumeStatus Status);
 }

@@ -271,7 +271,15 @@ internal sealed class EventDispatcher : IAsyncDisposable
                 return false;
             }
 
-            // Epoch changed with an empty log: start over at its current position.
+            // Nothing to route, but not a clean continuation: the epoch changed, or what followed was truncated away
+            // (a broker-backed log that was unreachable while retention ran). Everyone is told, then the loop starts
+            // over at the log's current position. From sequence 0 nothing was ever routed, so nothing can be missed.
+            if (position.Sequence > 0)
+            {
+                Log.DispatcherGap(_logger, result.Status, position);
+                RecordLossForAll(result.Status, position, result.CurrentPosition);
+            }
+
             lock (_gate)
             {
                 SetPositionLocked(result.CurrentPosition);
@@ -284,13 +292,8 @@ internal sealed class EventDispatcher : IAsyncDisposable
         {
             // Events were evicted before they could be routed (or the log was replaced): everyone is told.
             Log.DispatcherGap(_logger, result.Status, position);
-            var first = new EventPosition(position.Epoch, position.Sequence + 1);
-            var last = new EventPosition(result.Events[0].Epoch, Math.Max(0, result.Events[0].Sequence - 1));
-            foreach (var subscription in _router.Subscriptions)
-            {
-                subscription.RecordLoss(first, last,
-                    result.Status == ResumeStatus.EpochChanged ? GapReason.EpochChanged : GapReason.HistoryTruncated);
-            }
+            RecordLossForAll(result.Status, position,
+                new EventPosition(result.Events[0].Epoch, Math.Max(0, result.Events[0].Sequence - 1)));
         }
 
         var routed = position;
@@ -312,6 +315,17 @@ internal sealed class EventDispatcher : IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Tells every subscription that the events after <paramref name="position"/> up to <paramref name="last"/> were lost.</summary>
+    private void RecordLossForAll(ResumeStatus status, EventPosition position, EventPosition last)
+    {
+        var first = new EventPosition(position.Epoch, position.Sequence + 1);
+        var reason = status == ResumeStatus.EpochChanged ? GapReason.EpochChanged : GapReason.HistoryTruncated;
+        foreach (var subscription in _router.Subscriptions)
+        {
+            subscription.RecordLoss(first, last, reason);
+        }
     }
 
     /// <summary>Moves the position and wakes whoever waits in <see cref="WaitForDispatchAsync"/>; called under <c>_gate</c>.</summary>

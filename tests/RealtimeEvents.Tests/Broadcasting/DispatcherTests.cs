@@ -63,11 +63,39 @@ public sealed class DispatcherTests
         Assert.Equal([1L, 2, 3], (await subscription.ReadItemsAsync(3)).Select(i => i.Event!.Sequence));
     }
 
+    [Fact]
+    public async Task AnEmptyTruncatedRead_IsAnnouncedAsAGap_NotPassedOverSilently()
+    {
+        // A broker-backed log that was unreachable while retention ran answers "truncated" with nothing to route yet.
+        GatedEventLog? gated = null;
+        await using var fixture = new BroadcasterFixture(build: b => b.UseEventLog(sp =>
+        {
+            var options = (IOptions<RealtimeEventsOptions>)sp.GetService(typeof(IOptions<RealtimeEventsOptions>))!;
+            return gated = new GatedEventLog(new InMemoryEventLog(options, (TimeProvider)sp.GetService(typeof(TimeProvider))!));
+        }));
+        await using var subscription = await fixture.Broadcaster.SubscribeAsync(new SubscriptionRequest()).WithTimeout();
+        await fixture.PublishManyAsync(1);
+        Assert.Equal(1, (await subscription.ReadItemsAsync(1))[0].Event!.Sequence);
+
+        gated!.Close();
+        await fixture.PublishManyAsync(3); // 2, 3, 4
+        gated.TruncateNextReadThrough(3);
+        gated.Open();
+        var items = await subscription.ReadItemsAsync(2);
+
+        var gap = items[0].Gap!;
+        Assert.Equal(GapReason.HistoryTruncated, gap.Reason);
+        Assert.Equal(2, gap.FirstMissed!.Value.Sequence);
+        Assert.Equal(3, gap.LastMissed!.Value.Sequence);
+        Assert.Equal(4, items[1].Event!.Sequence);
+    }
+
     /// <summary>An event log whose reads can be held back or made to fail once, to put the dispatcher in a known state.</summary>
     private sealed class GatedEventLog(IEventLog inner) : IEventLog
     {
         private volatile TaskCompletionSource _gate = Completed();
         private int _failNext;
+        private long _truncateThrough = -1;
 
         public bool Failed { get; private set; }
 
@@ -78,6 +106,9 @@ public sealed class DispatcherTests
         public void Open() => _gate.TrySetResult();
 
         public void FailNextRead() => Interlocked.Exchange(ref _failNext, 1);
+
+        /// <summary>The next read answers "truncated" with no events and the newest position at <paramref name="sequence"/>.</summary>
+        public void TruncateNextReadThrough(long sequence) => Interlocked.Exchange(ref _truncateThrough, sequence);
 
         public ValueTask<RealtimeEvent> AppendAsync(EventDraft draft, CancellationToken cancellationToken = default) =>
             inner.AppendAsync(draft, cancellationToken);
@@ -91,6 +122,11 @@ public sealed class DispatcherTests
             {
                 Failed = true;
                 throw new IOException("simulated log failure");
+            }
+
+            if (Interlocked.Exchange(ref _truncateThrough, -1) is var through and >= 0)
+            {
+                return new EventLogReadResult([], ResumeStatus.Truncated, new EventPosition(after.Epoch, through));
             }
 
             return await inner.ReadAsync(after, maxCount, cancellationToken);

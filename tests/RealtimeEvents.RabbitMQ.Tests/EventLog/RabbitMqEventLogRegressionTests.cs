@@ -1,0 +1,216 @@
+using System.Text;
+using RabbitMQ.Client;
+using RealtimeEvents.Client.Tests.Support;
+using RealtimeEvents.RabbitMQ.EventLog;
+using RealtimeEvents.RabbitMQ.Tests.Support;
+using RealtimeEvents.Testing;
+
+namespace RealtimeEvents.RabbitMQ.Tests.EventLog;
+
+/// <summary>
+/// Regression tests for what review of the RabbitMQ log found, each named after the fault. (A lagging node's resume and a
+/// small prefetch are covered end to end in Integration/LaggingNodeResumeTests and SmallPrefetchTests.)
+/// </summary>
+public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
+{
+    private readonly List<RabbitMqEventLog> _logs = [];
+    private readonly List<string> _streams = [];
+
+    private static EventDraft Draft(int n) => new(EventTypes.Task.Progress, "executions/e1") { Data = EventData.FromJson($$"""{"n":{{n}}}""") };
+
+    private async Task<RabbitMqEventLog> StartLogAsync(string stream, Action<RabbitMqEventLogOptions>? configure = null, CollectingLogger<RabbitMqEventLog>? logger = null)
+    {
+        if (!_streams.Contains(stream))
+        {
+            _streams.Add(stream);
+        }
+
+        var options = new RabbitMqEventLogOptions { ConnectionString = TestBroker.Uri, StreamName = stream };
+        configure?.Invoke(options);
+        var log = new RabbitMqEventLog(options, new EventHistoryOptions(), TimeProvider.System, logger ?? new CollectingLogger<RabbitMqEventLog>());
+        _logs.Add(log);
+        await log.WaitUntilAttachedAsync(CancellationToken.None).WithTimeout();
+        return log;
+    }
+
+    private static async Task PublishRawAsync(string stream, byte[] body, bool declare = false)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(TestBroker.Uri), MaxInboundMessageBodySize = 128u << 20 };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+        if (declare)
+        {
+            await channel.QueueDeclareAsync(stream, durable: true, exclusive: false, autoDelete: false,
+                new Dictionary<string, object?> { ["x-queue-type"] = "stream" });
+        }
+
+        await channel.BasicPublishAsync(string.Empty, stream, mandatory: true, new BasicProperties(), body);
+    }
+
+    [Fact]
+    public async Task CancelledPublishes_DoNotBreakPublishingOnTheNode()
+    {
+        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+
+        var attempts = Enumerable.Range(0, 600).Select(async i =>
+        {
+            using var cts = new CancellationTokenSource();
+            if (i % 2 == 0)
+            {
+                cts.CancelAfter(i % 3);
+            }
+
+            try
+            {
+                await log.AppendAsync(Draft(i), cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // expected for some
+            }
+        });
+        await Task.WhenAll(attempts).WithTimeout();
+
+        for (var i = 0; i < 50; i++)
+        {
+            await log.AppendAsync(Draft(i)).WithTimeout();
+        }
+
+        Assert.True(log.IsConnected);
+    }
+
+    [Fact]
+    public async Task AnEventOverMaxEventBytes_IsRefusedBeforeSending_AndTheNodeGoesOn()
+    {
+        var log = await StartLogAsync(TestBroker.NewStreamName("review"), o => o.MaxEventBytes = 4096);
+        var big = new EventDraft(EventTypes.Task.Progress, "executions/e1") { Data = EventData.FromJson($"\"{new string('x', 5000)}\"") };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => log.AppendAsync(big).AsTask()).WithTimeout();
+        Assert.Contains("MaxEventBytes", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => log.TryAppend(big, out _));
+
+        var next = await log.AppendAsync(Draft(1)).WithTimeout();
+        Assert.Equal(log.CurrentPosition, next.Position);
+    }
+
+    [Fact]
+    public async Task AMessageLargerThanTheClientsDefaultLimit_DoesNotStopTheNodesTail()
+    {
+        var stream = TestBroker.NewStreamName("review");
+        var logger = new CollectingLogger<RabbitMqEventLog>();
+        var log = await StartLogAsync(stream, logger: logger);
+
+        await PublishRawAsync(stream, new byte[70 << 20]); // written by some other tool: 70 MiB, over RabbitMQ.Client's 64 MiB default
+        var next = await log.AppendAsync(Draft(1)).WithTimeout(TimeSpan.FromSeconds(60));
+
+        Assert.True(log.IsConnected);
+        Assert.Equal(log.CurrentPosition, next.Position);
+        Assert.Contains(logger.Entries, e => e.Id.Id == 405);
+    }
+
+    [Fact]
+    public async Task APositionNeverIssued_IsStillReportedAsNotRecoverable_AfterCatchingUp()
+    {
+        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+        var evt = await log.AppendAsync(Draft(1)).WithTimeout();
+
+        var read = await log.ReadAsync(new EventPosition(evt.Epoch, evt.Sequence + 1000), 10).WithTimeout();
+
+        Assert.Equal(ResumeStatus.EpochChanged, read.Status);
+    }
+
+    [Fact]
+    public async Task NodesStartingTogether_OnAStreamWhoseFirstMessageIsNotAnEnvelope_AgreeOnTheEpoch()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var stream = TestBroker.NewStreamName("review");
+            _streams.Add(stream);
+            await PublishRawAsync(stream, Encoding.UTF8.GetBytes("not an envelope"), declare: true);
+
+            var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StartLogAsync(stream))).WithTimeout();
+
+            Assert.Single(nodes.Select(n => n.CurrentPosition.Epoch).Distinct());
+        }
+    }
+
+    [Fact]
+    public async Task ManyResumesOlderThanANodesMemory_AllComplete()
+    {
+        var stream = TestBroker.NewStreamName("review");
+        var first = await StartLogAsync(stream);
+        var published = new List<RealtimeEvent>();
+        for (var i = 0; i < 20; i++)
+        {
+            published.Add(await first.AppendAsync(Draft(i)).WithTimeout());
+        }
+
+        var late = await StartLogAsync(stream);
+        var start = new EventPosition(published[0].Epoch, published[0].Sequence - 1);
+        var reads = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => late.ReadAsync(start, 100).AsTask())).WithTimeout(TimeSpan.FromSeconds(60));
+
+        Assert.All(reads, r =>
+        {
+            Assert.Equal(ResumeStatus.Complete, r.Status);
+            Assert.Equal(published.Select(e => e.Position), r.Events.Select(e => e.Position));
+        });
+    }
+
+    [Fact]
+    public async Task TryAppendRacingDisposal_ReturnsFalse_AndNeverThrows()
+    {
+        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+        var calls = Enumerable.Range(0, 64).Select(i => Task.Run(() =>
+        {
+            for (var j = 0; j < 20; j++)
+            {
+                log.TryAppend(Draft(i), out _);
+            }
+        })).ToList();
+
+        await log.DisposeAsync();
+        await Task.WhenAll(calls).WithTimeout(TimeSpan.FromSeconds(60)); // an exception here fails the test
+        Assert.False(log.TryAppend(Draft(0), out _));
+    }
+
+    [Fact]
+    public async Task AnEventAtOffsetZero_IsSkipped_AndTheNodeAttaches()
+    {
+        var stream = TestBroker.NewStreamName("review");
+        _streams.Add(stream);
+        await PublishRawAsync(stream, StreamEnvelope.EncodeEvent(Draft(0), "written-by-a-tool", DateTimeOffset.UnixEpoch, "toolepoch"), declare: true);
+        var logger = new CollectingLogger<RabbitMqEventLog>();
+
+        var log = await StartLogAsync(stream, logger: logger);
+        var evt = await log.AppendAsync(Draft(1)).WithTimeout();
+        var read = await log.ReadAsync(new EventPosition(evt.Epoch, 0), 10).WithTimeout();
+
+        Assert.Equal([evt.Position], read.Events.Select(e => e.Position));
+    }
+
+    [Fact]
+    public async Task ALongNonAsciiEventId_IsPublished()
+    {
+        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+        var id = new string('€', 128); // 384 bytes of UTF-8: too long for the AMQP message_id property
+
+        var evt = await log.AppendAsync(new EventDraft(EventTypes.Task.Progress, "executions/e1") { Id = id }).WithTimeout();
+
+        Assert.Equal(id, evt.Id);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var log in _logs)
+        {
+            await log.DisposeAsync();
+        }
+
+        foreach (var stream in _streams)
+        {
+            await TestBroker.DeleteStreamAsync(stream);
+        }
+    }
+}
