@@ -37,19 +37,33 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 # A private RabbitMQ broker for the tests (127.0.0.1 only, its own ports and epmd, data in a temporary directory),
 # destroyed on exit, whether the tests pass, fail or are interrupted. Tests find it in REALTIME_RABBITMQ_URI and can
-# start brokers of their own with REALTIME_RABBITMQ_BROKER_SCRIPT. A REALTIME_RABBITMQ_URI already set is used as is.
+# start brokers of their own with REALTIME_RABBITMQ_BROKER_SCRIPT, under REALTIME_RABBITMQ_PRIVATE_BROKERS, which is
+# cleaned up here too (a test process that was killed cannot stop its own). A REALTIME_RABBITMQ_URI already set is used
+# as is.
 export REALTIME_RABBITMQ_BROKER_SCRIPT="$PWD/tests/rabbitmq/test-broker.sh"
+broker_tmp=$(mktemp -d)
+export REALTIME_RABBITMQ_PRIVATE_BROKERS="$broker_tmp/private"
+mkdir -p "$REALTIME_RABBITMQ_PRIVATE_BROKERS"
+own_broker=
+destroy_brokers() {
+    local dir
+    for dir in "$REALTIME_RABBITMQ_PRIVATE_BROKERS"/*/; do
+        [ -d "$dir" ] || continue
+        bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" destroy "${dir%/}" >/dev/null 2>&1 || true
+    done
+    if [ -n "$own_broker" ]; then
+        bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" destroy "$own_broker" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$broker_tmp"
+}
+trap destroy_brokers EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 if [ -z "${REALTIME_RABBITMQ_URI:-}" ]; then
-    broker_tmp=$(mktemp -d)
-    destroy_broker() {
-        bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" destroy "$broker_tmp/broker" || true
-        rm -rf "$broker_tmp"
-    }
-    trap destroy_broker EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-    if ! REALTIME_RABBITMQ_URI=$(bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" start "$broker_tmp/broker"); then
+    own_broker="$broker_tmp/broker"
+    if ! REALTIME_RABBITMQ_URI=$(bash "$REALTIME_RABBITMQ_BROKER_SCRIPT" start "$own_broker"); then
         echo "The test RabbitMQ broker did not start (see above)." >&2
+        echo "0 passed, 1 failed"
         exit 1
     fi
     export REALTIME_RABBITMQ_URI
@@ -104,6 +118,9 @@ for suite in tests/*.JsTests; do
     fi
 done
 
+# Brokers go before the summary, so it stays the last line of the output.
+destroy_brokers
+trap - EXIT
 echo "$passed passed, $failed failed"
 if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
     exit 1

@@ -26,6 +26,10 @@ internal sealed partial class RabbitMqEventLog
     private readonly int _ackEvery;
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _syncs = new(StringComparer.Ordinal);
+    private readonly Lock _syncGate = new();
+    private long _syncRequests;
+    private long _syncCovered;
+    private Task? _runningSync;
 
     private string? _lastError;
     private int _failedAttempts;
@@ -172,7 +176,19 @@ internal sealed partial class RabbitMqEventLog
             session.Tail = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             await session.Tail.BasicQosAsync(0, (ushort)_options.Prefetch, global: false, cancellationToken).ConfigureAwait(false);
             var consumer = new AsyncEventingBasicConsumer(session.Tail);
-            consumer.ReceivedAsync += (_, delivery) => OnTailDeliveryAsync(session, delivery);
+            consumer.ReceivedAsync += async (_, delivery) =>
+            {
+                try
+                {
+                    await OnTailDeliveryAsync(session, delivery).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Nothing may escape into the client's dispatcher; the session starts over from the last offset read.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    session.MarkLost("the tail failed on a message: " + ex.Message);
+                }
+            };
             consumer.UnregisteredAsync += (_, _) =>
             {
                 session.MarkLost($"the broker cancelled the tail of stream '{_options.StreamName}' (was it deleted?)");
@@ -293,12 +309,52 @@ internal sealed partial class RabbitMqEventLog
     }
 
     /// <summary>
-    /// Makes sure this node's tail has read everything the stream held when this was called: publishes a beacon and waits
-    /// for the tail to read it back.
+    /// Makes sure this node's tail has read everything the stream held when this was called: a beacon is published and
+    /// read back. Callers share syncs: one runs at a time, and every caller that arrived while it ran is served by the
+    /// next one, so a flood of such reads writes about one beacon per round trip, not one each.
     /// </summary>
     private async Task SyncWithStreamAsync(CancellationToken token, CancellationToken callerToken)
     {
-        var session = await WaitForSessionAsync(waitWhileReconnecting: true, token, callerToken).ConfigureAwait(false)
+        long ticket;
+        lock (_syncGate)
+        {
+            ticket = ++_syncRequests;
+        }
+
+        while (true)
+        {
+            Task running;
+            lock (_syncGate)
+            {
+                if (_syncCovered >= ticket)
+                {
+                    return;
+                }
+
+                if (_runningSync is not { IsCompleted: false })
+                {
+                    var covers = _syncRequests;
+                    _runningSync = Task.Run(() => RunSyncAsync(covers));
+                }
+
+                running = _runningSync;
+            }
+
+            try
+            {
+                await running.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
+            {
+                throw Unavailable($"This node did not catch up with stream '{_options.StreamName}' within {_options.ReadTimeout}.", ex);
+            }
+        }
+    }
+
+    private async Task RunSyncAsync(long covers)
+    {
+        using var deadline = new CancellationTokenSource(_options.ReadTimeout, _time);
+        var session = await WaitForSessionAsync(waitWhileReconnecting: true, deadline.Token, CancellationToken.None).ConfigureAwait(false)
             ?? throw Unavailable($"This node cannot catch up with stream '{_options.StreamName}': {NotConnectedReason()}");
         string epoch;
         lock (_gate)
@@ -319,20 +375,25 @@ internal sealed partial class RabbitMqEventLog
                 DeliveryMode = DeliveryModes.Persistent,
             };
             await session.PublishAsync(_options.StreamName, properties, StreamEnvelope.EncodeMarker(EnvelopeKind.Beacon, epoch, _node))
-                .AsTask().WaitAsync(token).ConfigureAwait(false);
-            await synced.Task.WaitAsync(token).ConfigureAwait(false);
+                .AsTask().WaitAsync(deadline.Token).ConfigureAwait(false);
+            await synced.Task.WaitAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
+        catch (OperationCanceledException ex)
         {
             throw Unavailable($"This node did not catch up with stream '{_options.StreamName}' within {_options.ReadTimeout}.", ex);
         }
-        catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
+        catch (Exception ex) when (ex is not EventLogUnavailableException)
         {
             throw Unavailable($"This node could not catch up with stream '{_options.StreamName}': {ex.Message}", ex);
         }
         finally
         {
             _syncs.TryRemove(correlation, out _);
+        }
+
+        lock (_syncGate)
+        {
+            _syncCovered = Math.Max(_syncCovered, covers);
         }
     }
 
@@ -354,6 +415,20 @@ internal sealed partial class RabbitMqEventLog
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += async (_, delivery) =>
             {
+                try
+                {
+                    await HandleAsync(delivery).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Nothing may escape into the client's dispatcher; the read fails with the reason instead.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    done.TrySetException(new EventLogUnavailableException($"Reading stream '{_options.StreamName}' failed on a message: {ex.Message}", ex));
+                }
+            };
+
+            async Task HandleAsync(BasicDeliverEventArgs delivery)
+            {
                 if (done.Task.IsCompleted)
                 {
                     return;
@@ -370,7 +445,12 @@ internal sealed partial class RabbitMqEventLog
                 {
                     if (envelope!.Kind != EnvelopeKind.Hello)
                     {
-                        done.TrySetResult((envelope.Epoch, false, first.Value));
+                        // At offset 0 only a hello counts: anything else there was written by a node that had not seen
+                        // the stream recreated, and names the old epoch.
+                        if (offset != 0)
+                        {
+                            done.TrySetResult((envelope.Epoch, false, first.Value));
+                        }
                     }
                     else
                     {
@@ -393,7 +473,8 @@ internal sealed partial class RabbitMqEventLog
                 {
                     await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
                 }
-            };
+            }
+
             consumer.ShutdownAsync += (_, args) =>
             {
                 done.TrySetException(new EventLogUnavailableException("Reading the stream's epoch failed: " + args.ReplyText));
@@ -501,11 +582,23 @@ internal sealed partial class RabbitMqEventLog
                             foreignEpoch = envelope.Epoch;
                         }
 
-                        evt = RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(_epoch, offset), pending?.Timestamp ?? 0);
-                        _window.Add(evt, _time.GetUtcNow());
-                        _head = offset;
-                        changed ??= _changed;
-                        _changed = null;
+                        try
+                        {
+                            evt = RealtimeEvent.Create(envelope.Draft!, envelope.Id!, envelope.Time, new EventPosition(_epoch, offset), pending?.Timestamp ?? 0);
+                        }
+                        catch (ArgumentException ex)
+                        {
+                            decoded = false;
+                            error = "the event is invalid: " + ex.Message;
+                        }
+
+                        if (evt is not null)
+                        {
+                            _window.Add(evt, _time.GetUtcNow());
+                            _head = offset;
+                            changed ??= _changed;
+                            _changed = null;
+                        }
                     }
                 }
             }
@@ -589,6 +682,20 @@ internal sealed partial class RabbitMqEventLog
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += async (_, delivery) =>
             {
+                try
+                {
+                    await HandleAsync(delivery).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Nothing may escape into the client's dispatcher; the read fails with the reason instead.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    done.TrySetException(new EventLogUnavailableException($"Reading stream '{_options.StreamName}' failed on a message: {ex.Message}", ex));
+                }
+            };
+
+            async Task HandleAsync(BasicDeliverEventArgs delivery)
+            {
                 if (done.Task.IsCompleted)
                 {
                     return;
@@ -629,7 +736,8 @@ internal sealed partial class RabbitMqEventLog
                 {
                     await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
                 }
-            };
+            }
+
             consumer.ShutdownAsync += (_, args) =>
             {
                 done.TrySetException(new EventLogUnavailableException("Reading older events from the stream failed: " + args.ReplyText));

@@ -117,6 +117,7 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         ArgumentNullException.ThrowIfNull(draft);
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var outgoing = Prepare(draft); // an oversized event is refused whether or not the broker is reachable
 
         // One deadline for everything a publish waits on, so PublishTimeout bounds the whole call.
         using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
@@ -134,7 +135,7 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
 
         try
         {
-            return await AppendCoreAsync(session, draft, linked.Token, cancellationToken).ConfigureAwait(false);
+            return await AppendCoreAsync(session, outgoing, linked.Token, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -146,6 +147,7 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
     {
         ArgumentNullException.ThrowIfNull(draft);
         appended = null;
+        var outgoing = Prepare(draft);
         var session = Volatile.Read(ref _session);
         if (Volatile.Read(ref _disposed) != 0 || session is null)
         {
@@ -170,7 +172,7 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
             try
             {
                 using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
-                appended = AppendCoreAsync(session, draft, deadline.Token, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                appended = AppendCoreAsync(session, outgoing, deadline.Token, CancellationToken.None).AsTask().GetAwaiter().GetResult();
                 return true;
             }
             finally
@@ -256,14 +258,7 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
                 }
                 else
                 {
-                    var countFloor = _head - _history.MaxEvents;
-                    if (cursor < countFloor)
-                    {
-                        status = ResumeStatus.Truncated;
-                        cursor = countFloor;
-                    }
-
-                    if (cursor < _window.From && _window.IsBeforeFromExpired(now))
+                    if (cursor < _window.From && IsBeforeWindowOutOfReachLocked(cursor, now))
                     {
                         status = ResumeStatus.Truncated;
                         cursor = _window.From;
@@ -368,11 +363,6 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
                 return position.Sequence <= _lastTailOffset;
             }
 
-            if (position.Sequence < _head - _history.MaxEvents)
-            {
-                return false;
-            }
-
             var now = _time.GetUtcNow();
             _window.Evict(now);
             if (position.Sequence >= _window.From)
@@ -380,9 +370,18 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
                 return true;
             }
 
-            return !_window.IsBeforeFromExpired(now) && position.Sequence + 1 >= _streamFirst;
+            return !IsBeforeWindowOutOfReachLocked(position.Sequence, now) && position.Sequence + 1 >= _streamFirst;
         }
     }
+
+    /// <summary>
+    /// Whether events after <paramref name="sequence"/>, which is before the window, are beyond <see cref="EventHistoryOptions"/>'s
+    /// reach: the window holds the newest events up to MaxEvents and MaxAge, so once it evicted by count or by age,
+    /// everything before it is too old or too far back. Otherwise (the node attached recently, or evicted by bytes)
+    /// offsets bound the count: they count markers too, so they never reach further back than MaxEvents events.
+    /// </summary>
+    private bool IsBeforeWindowOutOfReachLocked(long sequence, DateTimeOffset now) =>
+        _window.Count >= _history.MaxEvents || _window.IsBeforeFromExpired(now) || sequence < _head - _history.MaxEvents;
 
     public async ValueTask DisposeAsync()
     {
@@ -448,11 +447,10 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
         }
     }
 
-    /// <summary>Publishes with a confirm, then waits for the tail to read the event back; <paramref name="token"/> carries the deadline.</summary>
-    private async ValueTask<RealtimeEvent> AppendCoreAsync(Session session, EventDraft draft, CancellationToken token, CancellationToken callerToken)
+    /// <summary>Stamps the event's id and time and encodes its envelope; refuses one larger than <see cref="RabbitMqEventLogOptions.MaxEventBytes"/>.</summary>
+    private OutgoingEvent Prepare(EventDraft draft)
     {
         var now = _time.GetUtcNow();
-        var timestamp = _time.GetTimestamp();
         var id = draft.Id ?? Guid.CreateVersion7(now).ToString("N");
         string epoch;
         lock (_gate)
@@ -466,6 +464,21 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
             throw new ArgumentException(
                 $"Event {id} is {body.Length} bytes in its envelope; the RabbitMQ event log takes at most {_options.MaxEventBytes} (RealtimeEvents:RabbitMq:MaxEventBytes). Publish a smaller event, for example a reference to the data.",
                 nameof(draft));
+        }
+
+        return new OutgoingEvent(draft, id, now, _time.GetTimestamp(), epoch, body);
+    }
+
+    /// <summary>Publishes with a confirm, then waits for the tail to read the event back; <paramref name="token"/> carries the deadline.</summary>
+    private async ValueTask<RealtimeEvent> AppendCoreAsync(Session session, OutgoingEvent outgoing, CancellationToken token, CancellationToken callerToken)
+    {
+        var (draft, id, now, timestamp, _, body) = outgoing;
+        lock (_gate)
+        {
+            if (_epoch != outgoing.Epoch)
+            {
+                body = StreamEnvelope.EncodeEvent(draft, id, now, _epoch); // the node attached while this publish waited
+            }
         }
 
         var publishToken = _node + "-" + Interlocked.Increment(ref _publishCounter).ToString(CultureInfo.InvariantCulture);
@@ -582,6 +595,9 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
     private static EventLogUnavailableException Unavailable(string message, Exception? inner = null) => new(message, inner);
 
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
+    /// <summary>An event ready to publish: stamped, and encoded for the epoch known when it was stamped.</summary>
+    private sealed record OutgoingEvent(EventDraft Draft, string Id, DateTimeOffset Time, long Timestamp, string Epoch, byte[] Body);
 
     /// <summary>An append waiting for its position: completed by the tail when it reads the event back.</summary>
     private sealed class PendingAppend(long timestamp)

@@ -150,6 +150,11 @@ internal static class StreamEnvelope
             error = "the body is not valid JSON: " + ex.Message;
             return false;
         }
+        catch (InvalidOperationException ex)
+        {
+            error = "the body has a string that is not valid text: " + ex.Message; // for example a lone surrogate escape
+            return false;
+        }
     }
 
     private static bool TryDecodeEvent(JsonElement root, string epoch, out DecodedEnvelope? envelope, out string? error)

@@ -19,8 +19,10 @@ public interface IEventPublisher
     ValueTask<RealtimeEvent> PublishAsync(EventDraft draft, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Publishes an event without waiting, for synchronous code such as worker callbacks; returns <see langword="false"/>
-    /// instead of blocking when the event log cannot take it now or the broadcaster has shut down.
+    /// Publishes an event from synchronous code such as worker callbacks, never waiting on a subscriber; returns
+    /// <see langword="false"/> instead of blocking when the event log cannot take it now or the broadcaster has shut down.
+    /// With the in-memory log it never waits. A broker-backed log (RabbitMQ) must wait, bounded, for the broker to assign
+    /// the position, so prefer <see cref="PublishAsync"/> there.
     /// </summary>
     /// <param name="draft">The event to publish.</param>
     /// <param name="published">The published event when this returns <see langword="true"/>.</param>

@@ -92,6 +92,15 @@ public sealed class StreamEnvelopeTests
     }
 
     [Fact]
+    public void Decode_RejectsALoneSurrogateEscape_WithAReason()
+    {
+        var body = """{"v":1,"kind":"event","epoch":"e","id":"i","type":"task.progress","topic":"t\ud800","time":"2026-11-22T10:00:00Z"}""";
+
+        Assert.False(StreamEnvelope.TryDecode(Encoding.UTF8.GetBytes(body), out _, out var error));
+        Assert.Contains("not valid text", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Decode_RejectsInvalidUtf8()
     {
         Assert.False(StreamEnvelope.TryDecode(new byte[] { 0x7b, 0xff, 0xfe, 0x7d }, out _, out var error));

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RealtimeEvents.RabbitMQ.EventLog;
 using RealtimeEvents.RabbitMQ.Tests.Support;
 using RealtimeEvents.Testing;
 using Xunit.Abstractions;
@@ -68,6 +69,58 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
 
         await client.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).WithTimeout();
         await receiver.WithTimeout();
+    }
+
+    [Fact]
+    public async Task EventsAnotherNodeWroteWhileThisNodeWasAway_ReachItsSubscribers_AfterItReconnectsAtTheNextOffset()
+    {
+        var broker = _broker!;
+        var stream = TestBroker.NewStreamName("away");
+
+        // Long reconnect delays keep this node away while the other writer publishes, so it must resume at the offset
+        // after the last one it read: starting at the stream's end would skip those events.
+        await using var node = await RabbitMqNode.StartAsync(broker.Uri, stream, options: o =>
+        {
+            o.MinReconnectDelay = TimeSpan.FromSeconds(8);
+            o.MaxReconnectDelay = TimeSpan.FromSeconds(8);
+        });
+        await using var subscription = await node.Broadcaster.SubscribeAsync(new SubscriptionRequest { Topics = [Topic] }).WithTimeout();
+        var items = new Collector<SubscriptionItem>();
+        using var stopReading = new CancellationTokenSource();
+        var reader = ReadAllAsync(subscription, items, stopReading.Token);
+        var before = await node.Broadcaster.PublishAsync(new EventDraft("test.step", Topic)).WithTimeout();
+        await items.WaitUntilAsync(i => i.Any(x => x.Event?.Id == before.Id), "the first event delivered");
+
+        await broker.StopAsync();
+        await node.WaitForHealthAsync(h => h.Status == HealthStatus.Unhealthy, "the node noticed the broker is gone");
+        await broker.StartAsync();
+        var other = new RabbitMqEventLog(new RabbitMqEventLogOptions { ConnectionString = broker.Uri, StreamName = stream },
+            new EventHistoryOptions(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        try
+        {
+            await other.WaitUntilAttachedAsync(CancellationToken.None).WithTimeout();
+            var written = new List<RealtimeEvent>();
+            for (var i = 0; i < 30; i++)
+            {
+                written.Add(await other.AppendAsync(new EventDraft("test.step", Topic)).WithTimeout());
+            }
+
+            output.WriteLine($"the node was {(node.Log.IsConnected ? "already back" : "still away")} when the other writer finished");
+            Assert.Equal(before.Epoch, written[0].Epoch);
+            var received = await items.WaitUntilAsync(i => i.Any(x => x.Event?.Id == written[^1].Id), "every event of the other writer delivered",
+                TimeSpan.FromSeconds(60));
+            Assert.All(received, item => Assert.Equal(SubscriptionItemKind.Event, item.Kind)); // no gap notice
+            Assert.Equal([before.Position, .. written.Select(e => e.Position)], received.Select(x => x.Event!.Position));
+
+            // The node continued its tail where it stopped: it still holds what came before, with no hole in between.
+            Assert.True(node.Log.CanResumeFrom(new EventPosition(before.Epoch, before.Sequence - 1)));
+        }
+        finally
+        {
+            await other.DisposeAsync();
+            await stopReading.CancelAsync();
+            await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(30)));
+        }
     }
 
     private async Task RestartWhilePublishingAsync(RabbitMqNode node, string stream, Action<Phase> phase, Collector<Attempt> attempts,

@@ -14,6 +14,9 @@ internal sealed class PrivateBroker : IAsyncDisposable
 {
     public const string ScriptVariable = "REALTIME_RABBITMQ_BROKER_SCRIPT";
 
+    /// <summary>Where private brokers keep their state; tests/run.sh sets it and destroys every broker under it on exit.</summary>
+    public const string ParentVariable = "REALTIME_RABBITMQ_PRIVATE_BROKERS";
+
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(150); // the script's own start deadline is 90 s
     private readonly string _script;
     private readonly string _stateDirectory;
@@ -34,7 +37,9 @@ internal sealed class PrivateBroker : IAsyncDisposable
     /// <summary>Starts a new broker in a new temporary directory; destroys it again if the start fails.</summary>
     public static async Task<PrivateBroker> StartNewAsync()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "rt-broker-" + Guid.NewGuid().ToString("N")[..12]);
+        // Under tests/run.sh's own directory when it gives one, so its exit trap destroys brokers a killed test left behind.
+        var parent = Environment.GetEnvironmentVariable(ParentVariable) is { Length: > 0 } given ? given : Path.GetTempPath();
+        var directory = Path.Combine(parent, "rt-broker-" + Guid.NewGuid().ToString("N")[..12]);
         var broker = new PrivateBroker(FindScript(), directory);
         try
         {
