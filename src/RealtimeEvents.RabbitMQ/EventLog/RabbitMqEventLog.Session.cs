@@ -404,92 +404,104 @@ internal sealed partial class RabbitMqEventLog
     /// </summary>
     private async Task<(string Epoch, bool OwnHelloAtZero, long First)> DetermineEpochAsync(IConnection connection, string claim, CancellationToken cancellationToken)
     {
-        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(_options.ReadTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        (string Epoch, bool OwnHelloAtZero, long First)? found = null;
+        long? first = null;
+        string? firstHello = null;
         try
         {
-            await channel.BasicQosAsync(0, 256, global: false, cancellationToken).ConfigureAwait(false);
-            var done = new TaskCompletionSource<(string, bool, long)>(TaskCreationOptions.RunContinuationsAsynchronously);
-            long? first = null;
-            string? firstHello = null;
+            await ConsumeUntilAsync(connection, "first", 256, "Reading the stream's epoch", (offset, delivery) =>
+            {
+                first ??= offset;
+                if (!StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _))
+                {
+                    return false;
+                }
+
+                if (envelope!.Kind != EnvelopeKind.Hello)
+                {
+                    // At offset 0 only a hello counts: anything else there was written by a node that had not seen the
+                    // stream recreated, and names the old epoch.
+                    found = offset != 0 ? (envelope.Epoch, false, first.Value) : null;
+                    return found is not null;
+                }
+
+                var own = envelope.Node == _node && envelope.Epoch == claim;
+                firstHello ??= envelope.Epoch;
+                if (offset == 0)
+                {
+                    found = (envelope.Epoch, own, first.Value);
+                }
+                else if (own)
+                {
+                    // Nothing retained before this node's hello names the epoch. Every node scanning now sees the same
+                    // first hello, so its candidate is the one they all agree on.
+                    found = (firstHello, false, first.Value);
+                }
+
+                return found is not null;
+            }, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EventLogUnavailableException($"Reading the epoch of stream '{_options.StreamName}' took longer than {_options.ReadTimeout}.", ex);
+        }
+
+        return found!.Value;
+    }
+
+    /// <summary>
+    /// Consumes the stream from <paramref name="offset"/> on a channel of its own until <paramref name="onMessage"/> returns
+    /// true for a message (called in offset order, one at a time). A failure surfaces as an <see cref="EventLogUnavailableException"/>.
+    /// </summary>
+    private async Task ConsumeUntilAsync(IConnection connection, object offset, int prefetch, string what,
+        Func<long, BasicDeliverEventArgs, bool> onMessage, CancellationToken token)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: token).ConfigureAwait(false);
+        try
+        {
+            await channel.BasicQosAsync(0, (ushort)Math.Clamp(prefetch, _ackEvery + 1, ushort.MaxValue), global: false, token).ConfigureAwait(false);
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var seen = 0;
             var consumer = new AsyncEventingBasicConsumer(channel);
             consumer.ReceivedAsync += async (_, delivery) =>
-            {
-                try
-                {
-                    await HandleAsync(delivery).ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // Nothing may escape into the client's dispatcher; the read fails with the reason instead.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    done.TrySetException(new EventLogUnavailableException($"Reading stream '{_options.StreamName}' failed on a message: {ex.Message}", ex));
-                }
-            };
-
-            async Task HandleAsync(BasicDeliverEventArgs delivery)
             {
                 if (done.Task.IsCompleted)
                 {
                     return;
                 }
 
-                if (!TryGetOffset(delivery.BasicProperties, out var offset))
+                try
                 {
-                    done.TrySetException(NotAStream());
-                    return;
-                }
-
-                first ??= offset;
-                if (StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _))
-                {
-                    if (envelope!.Kind != EnvelopeKind.Hello)
+                    if (!TryGetOffset(delivery.BasicProperties, out var at))
                     {
-                        // At offset 0 only a hello counts: anything else there was written by a node that had not seen
-                        // the stream recreated, and names the old epoch.
-                        if (offset != 0)
-                        {
-                            done.TrySetResult((envelope.Epoch, false, first.Value));
-                        }
+                        done.TrySetException(NotAStream());
                     }
-                    else
+                    else if (onMessage(at, delivery))
                     {
-                        var own = envelope.Node == _node && envelope.Epoch == claim;
-                        firstHello ??= envelope.Epoch;
-                        if (offset == 0)
-                        {
-                            done.TrySetResult((envelope.Epoch, own, first.Value));
-                        }
-                        else if (own)
-                        {
-                            // Nothing retained before this node's hello names the epoch. Every node scanning now sees the
-                            // same first hello, so its candidate is the one they all agree on.
-                            done.TrySetResult((firstHello, false, first.Value));
-                        }
+                        done.TrySetResult();
+                    }
+                    else if (++seen % _ackEvery == 0)
+                    {
+                        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
                     }
                 }
-
-                if (++seen % _ackEvery == 0)
+#pragma warning disable CA1031 // Nothing may escape into the client's dispatcher; the read fails with the reason instead.
+                catch (Exception ex)
+#pragma warning restore CA1031
                 {
-                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
+                    done.TrySetException(new EventLogUnavailableException($"{what} from stream '{_options.StreamName}' failed on a message: {ex.Message}", ex));
                 }
-            }
-
+            };
             consumer.ShutdownAsync += (_, args) =>
             {
-                done.TrySetException(new EventLogUnavailableException("Reading the stream's epoch failed: " + args.ReplyText));
+                done.TrySetException(new EventLogUnavailableException($"{what} from stream '{_options.StreamName}' failed: {args.ReplyText}"));
                 return Task.CompletedTask;
             };
             await channel.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
-                new Dictionary<string, object?> { [OffsetArgument] = "first" }, consumer, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return await done.Task.WaitAsync(_options.ReadTimeout, _time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException ex)
-            {
-                throw new EventLogUnavailableException($"Reading the epoch of stream '{_options.StreamName}' took longer than {_options.ReadTimeout}.", ex);
-            }
+                new Dictionary<string, object?> { [OffsetArgument] = offset }, consumer, token).ConfigureAwait(false);
+            await done.Task.WaitAsync(token).ConfigureAwait(false);
         }
         finally
         {
@@ -658,16 +670,6 @@ internal sealed partial class RabbitMqEventLog
     {
         var session = await WaitForSessionAsync(waitWhileReconnecting: true, token, callerToken).ConfigureAwait(false)
             ?? throw Unavailable($"Events after {plan.Epoch}:{plan.After} are older than this node's memory and must be read from the stream, but {NotConnectedReason()}");
-        try
-        {
-            await _streamReads.WaitAsync(token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
-        {
-            throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' waited longer than {_options.ReadTimeout} for other reads.", ex);
-        }
-
-        IChannel? channel = null;
         var events = new List<RealtimeEvent>(Math.Min(maxCount, 1024));
         long? first = null;
         var last = plan.After;
@@ -675,41 +677,17 @@ internal sealed partial class RabbitMqEventLog
         var ageFloor = _time.GetUtcNow() - _history.MaxAge;
         try
         {
-            channel = await session.Connection.CreateChannelAsync(cancellationToken: token).ConfigureAwait(false);
-            await channel.BasicQosAsync(0, (ushort)Math.Min(ushort.MaxValue, maxCount + _ackEvery), global: false, token).ConfigureAwait(false);
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var seen = 0;
-            var consumer = new AsyncEventingBasicConsumer(channel);
-            consumer.ReceivedAsync += async (_, delivery) =>
+            await _streamReads.WaitAsync(token).ConfigureAwait(false);
+            try
             {
-                try
+                await ConsumeUntilAsync(session.Connection, plan.After + 1, maxCount + _ackEvery, "Reading older events", (offset, delivery) =>
                 {
-                    await HandleAsync(delivery).ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // Nothing may escape into the client's dispatcher; the read fails with the reason instead.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    done.TrySetException(new EventLogUnavailableException($"Reading stream '{_options.StreamName}' failed on a message: {ex.Message}", ex));
-                }
-            };
+                    first ??= offset;
+                    if (offset <= plan.After)
+                    {
+                        return false; // the start of the chunk that holds the requested offset
+                    }
 
-            async Task HandleAsync(BasicDeliverEventArgs delivery)
-            {
-                if (done.Task.IsCompleted)
-                {
-                    return;
-                }
-
-                if (!TryGetOffset(delivery.BasicProperties, out var offset))
-                {
-                    done.TrySetException(NotAStream());
-                    return;
-                }
-
-                first ??= offset;
-                if (offset > plan.After)
-                {
                     last = offset;
                     if (offset <= plan.WindowFrom && offset > 0 && StreamEnvelope.TryDecode(delivery.Body, out var envelope, out string? _)
                         && envelope!.Kind == EnvelopeKind.Event)
@@ -725,27 +703,13 @@ internal sealed partial class RabbitMqEventLog
                         }
                     }
 
-                    if (offset >= plan.WindowFrom || events.Count >= maxCount)
-                    {
-                        done.TrySetResult();
-                        return;
-                    }
-                }
-
-                if (++seen % _ackEvery == 0)
-                {
-                    await channel.BasicAckAsync(delivery.DeliveryTag, multiple: true, CancellationToken.None).ConfigureAwait(false);
-                }
+                    return offset >= plan.WindowFrom || events.Count >= maxCount;
+                }, token).ConfigureAwait(false);
             }
-
-            consumer.ShutdownAsync += (_, args) =>
+            finally
             {
-                done.TrySetException(new EventLogUnavailableException("Reading older events from the stream failed: " + args.ReplyText));
-                return Task.CompletedTask;
-            };
-            await channel.BasicConsumeAsync(_options.StreamName, autoAck: false, consumerTag: string.Empty, noLocal: false, exclusive: false,
-                new Dictionary<string, object?> { [OffsetArgument] = plan.After + 1 }, consumer, token).ConfigureAwait(false);
-            await done.Task.WaitAsync(token).ConfigureAwait(false);
+                _streamReads.Release();
+            }
         }
         catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
         {
@@ -754,15 +718,6 @@ internal sealed partial class RabbitMqEventLog
         catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
         {
             throw Unavailable($"Reading events after {plan.Epoch}:{plan.After} from stream '{_options.StreamName}' failed: {ex.Message}", ex);
-        }
-        finally
-        {
-            if (channel is not null)
-            {
-                await CloseQuietlyAsync(channel).ConfigureAwait(false);
-            }
-
-            _streamReads.Release();
         }
 
         return new StreamRead(events, first ?? plan.After + 1, last, aged || first > plan.After + 1);
