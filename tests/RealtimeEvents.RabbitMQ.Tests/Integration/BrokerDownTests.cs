@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RealtimeEvents.AspNetCore.Tests.Support;
 using RealtimeEvents.RabbitMQ.Tests.Support;
 using RealtimeEvents.Testing;
 
@@ -62,8 +63,8 @@ public sealed class BrokerDownTests
         Assert.True(watch.Elapsed < Prompt, $"TryPublish took {watch.Elapsed} to return.");
 
         // A WebSocket client connects and subscribes (live); the connection works.
-        await using var client = await WsTestClient.ConnectAsync(node.WebSocketUri);
-        var subscribed = await client.SubscribeAsync("s", ["tasks/**"]);
+        await using var client = await ProtocolClient.ConnectAsync(node.WebSocketUri);
+        var subscribed = await client.SubscribeOkAsync("s", ["tasks/**"]);
         Assert.Equal(JsonValueKind.Null, subscribed.GetProperty("resume").ValueKind);
         Assert.Equal(node.Broadcaster.CurrentPosition.ToString(), subscribed.GetProperty("position").GetString());
         await client.SendAsync(new { op = "ping", id = "p1" });

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using RealtimeEvents.AspNetCore.Tests.Support;
 using RealtimeEvents.RabbitMQ.EventLog;
 using RealtimeEvents.RabbitMQ.Tests.Support;
 using RealtimeEvents.Testing;
@@ -44,8 +45,8 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         var items = new Collector<SubscriptionItem>();
         using var stopReading = new CancellationTokenSource();
         var reader = ReadAllAsync(subscription, items, stopReading.Token);
-        await using var client = await WsTestClient.ConnectAsync(node.WebSocketUri);
-        await client.SubscribeAsync("s", [Topic]);
+        await using var client = await ProtocolClient.ConnectAsync(node.WebSocketUri);
+        await client.SubscribeOkAsync("s", [Topic]);
         var messages = new Collector<JsonElement>();
         var receiver = ReceiveAllAsync(client, messages);
 
@@ -183,7 +184,7 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
 
         // Over the WebSocket: the same.
         Assert.All(overSocket, m => Assert.True(m.GetProperty("op").GetString() is "event" or "events" or "heartbeat", $"Unexpected message: {m}"));
-        var socketEvents = overSocket.SelectMany(EventsOf).Select(e => (e.GetProperty("id").GetString()!, WsTestClient.Position(e))).ToList();
+        var socketEvents = overSocket.SelectMany(EventsOf).Select(e => (e.GetProperty("id").GetString()!, ProtocolClientExtensions.Position(e))).ToList();
         AssertDeliveredOnceInOrder(socketEvents, all, last);
         Assert.Equal(inProcess, socketEvents);
     }
@@ -266,7 +267,7 @@ public sealed class BrokerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         }
     }
 
-    private static async Task ReceiveAllAsync(WsTestClient client, Collector<JsonElement> messages)
+    private static async Task ReceiveAllAsync(ProtocolClient client, Collector<JsonElement> messages)
     {
         try
         {

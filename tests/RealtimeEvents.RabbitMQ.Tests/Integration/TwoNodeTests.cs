@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RealtimeEvents.AspNetCore.Tests.Support;
 using RealtimeEvents.RabbitMQ.Tests.Support;
 using RealtimeEvents.Testing;
 
@@ -19,8 +20,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
         await using var a = await RabbitMqNode.StartAsync(TestBroker.Uri, _stream);
         await using var b = await RabbitMqNode.StartAsync(TestBroker.Uri, _stream);
         Assert.Equal(a.Broadcaster.CurrentPosition.Epoch, b.Broadcaster.CurrentPosition.Epoch);
-        await using var client = await WsTestClient.ConnectAsync(b.WebSocketUri);
-        var subscribed = await client.SubscribeAsync("s", [Topics]);
+        await using var client = await ProtocolClient.ConnectAsync(b.WebSocketUri);
+        var subscribed = await client.SubscribeOkAsync("s", [Topics]);
         Assert.Equal(JsonValueKind.Null, subscribed.GetProperty("resume").ValueKind);
 
         var published = new List<RealtimeEvent>();
@@ -35,7 +36,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
         Assert.Empty(others);
         AssertIncreasing(published.Select(e => e.Position.Sequence));
         Assert.All(published, e => Assert.Equal(published[0].Position.Epoch, e.Position.Epoch));
-        Assert.Equal(published.Select(e => e.Position.ToString()), received.Select(WsTestClient.Position));
+        Assert.Equal(published.Select(e => e.Position.ToString()), received.Select(ProtocolClientExtensions.Position));
         Assert.Equal(published.Select(e => e.Id), received.Select(e => e.GetProperty("id").GetString()));
         Assert.Equal(Enumerable.Range(0, 25), received.Select(e => e.GetProperty("data").GetProperty("i").GetInt32()));
     }
@@ -88,8 +89,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
     /// <summary>A client on <paramref name="node"/> receives events published on <paramref name="publishers"/> in turn, then closes; returns the last one.</summary>
     private static async Task<JsonElement> ReceiveSomeThenLeaveAsync(RabbitMqNode node, RabbitMqNode[] publishers)
     {
-        await using var client = await WsTestClient.ConnectAsync(node.WebSocketUri);
-        await client.SubscribeAsync("s", [Topics]);
+        await using var client = await ProtocolClient.ConnectAsync(node.WebSocketUri);
+        await client.SubscribeOkAsync("s", [Topics]);
         var published = new List<RealtimeEvent>();
         for (var i = 0; i < 6; i++)
         {
@@ -99,7 +100,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
         var others = new List<JsonElement>();
         var received = await client.ReceiveEventsUntilAsync("s", published[^1].Position.Sequence, others);
         Assert.Empty(others);
-        Assert.Equal(published.Select(e => e.Position.ToString()), received.Select(WsTestClient.Position));
+        Assert.Equal(published.Select(e => e.Position.ToString()), received.Select(ProtocolClientExtensions.Position));
         await client.CloseAsync();
         return received[^1];
     }
@@ -110,9 +111,9 @@ public sealed class TwoNodeTests : IAsyncLifetime
     /// </summary>
     private static async Task ResumeAndAssertAsync(RabbitMqNode node, JsonElement lastSeen, List<RealtimeEvent> missed, RabbitMqNode[] publishers)
     {
-        await using var client = await WsTestClient.ConnectAsync(node.WebSocketUri);
-        var resumeAfter = WsTestClient.Position(lastSeen);
-        var subscribed = await client.SubscribeAsync("s", [Topics], resumeAfter: resumeAfter);
+        await using var client = await ProtocolClient.ConnectAsync(node.WebSocketUri);
+        var resumeAfter = ProtocolClientExtensions.Position(lastSeen);
+        var subscribed = await client.SubscribeOkAsync("s", [Topics], resumeAfter: resumeAfter);
         Assert.Equal("complete", subscribed.GetProperty("resume").GetString());
         Assert.Equal(resumeAfter, subscribed.GetProperty("position").GetString());
 
@@ -128,8 +129,8 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
         Assert.Empty(others); // no overflow: nothing was lost
         AssertIncreasing(missed.Concat(live).Select(e => e.Position.Sequence));
-        Assert.True(missed[0].Position.Sequence > WsTestClient.Seq(lastSeen));
-        Assert.Equal(expected.Select(e => e.Position.ToString()), received.Select(WsTestClient.Position));
+        Assert.True(missed[0].Position.Sequence > ProtocolClientExtensions.Seq(lastSeen));
+        Assert.Equal(expected.Select(e => e.Position.ToString()), received.Select(ProtocolClientExtensions.Position));
         Assert.Equal(expected.Select(e => e.Id), received.Select(e => e.GetProperty("id").GetString()));
     }
 
