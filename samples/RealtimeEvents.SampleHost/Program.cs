@@ -15,8 +15,14 @@ if (!string.IsNullOrEmpty(builder.Configuration["RealtimeEvents:RabbitMq:Connect
 }
 
 builder.Services.AddHealthChecks().AddRealtimeEvents();
-builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.SectionName);
+builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.SectionName)
+    .Validate(o => SimulatorOptions.IsValidIdPrefix(o.IdPrefix), "Simulator:IdPrefix must be letters, digits, '-', '_', '.', ':' or '@'.")
+    .ValidateOnStart();
 builder.Services.AddSingleton<WorkflowEngine>();
+// Every execution in the event log, built from its events (on every node, whichever node runs them): the snapshot's
+// source. A hosted service, started before the server, so it follows the log before the first dashboard opens.
+builder.Services.AddSingleton<ExecutionProjection>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ExecutionProjection>());
 builder.Services.AddHostedService<TrickleService>();
 
 var app = builder.Build();

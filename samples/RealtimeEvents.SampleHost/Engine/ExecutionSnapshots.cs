@@ -1,16 +1,16 @@
 namespace RealtimeEvents.SampleHost.Engine;
 
 /// <summary>
-/// The dashboard's snapshot (registered for <c>executions/**</c>): every execution the engine knows. The position is
-/// read before the state, and the engine changes its state before it publishes, so no event before the position is
-/// missing from the state (some after it may already be in it; the dashboard applies events idempotently).
+/// The dashboard's snapshot (registered for <c>executions/**</c>): every execution in the event log, from the
+/// <see cref="ExecutionProjection"/>, with the position of the last event the projection applied. The state reflects
+/// exactly the events up to that position, on every node, so a dashboard that continues after it misses nothing, whichever
+/// node runs the execution.
 /// </summary>
-public sealed class ExecutionSnapshots(WorkflowEngine engine, IEventBroadcaster broadcaster) : ISnapshotProvider
+public sealed class ExecutionSnapshots(ExecutionProjection projection) : ISnapshotProvider
 {
     public ValueTask<EventSnapshot> GetSnapshotAsync(string topic, CancellationToken cancellationToken)
     {
-        var position = broadcaster.CurrentPosition;
-        var state = new EngineSnapshot(engine.List());
-        return ValueTask.FromResult(new EventSnapshot(topic, EventData.From(state), position));
+        var (executions, position) = projection.Read();
+        return ValueTask.FromResult(new EventSnapshot(topic, EventData.From(new EngineSnapshot(executions)), position));
     }
 }

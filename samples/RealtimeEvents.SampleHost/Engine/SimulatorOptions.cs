@@ -9,6 +9,18 @@ public sealed class SimulatorOptions
     /// <summary>Gets or sets a value indicating whether executions start on their own, so the dashboard is alive at once. The default value is true.</summary>
     public bool Trickle { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets what this node's execution ids start with: it numbers its executions <c>{IdPrefix}1</c>,
+    /// <c>{IdPrefix}2</c>, ... Nodes that share one event log need different prefixes (appsettings.NodeA.json and
+    /// NodeB.json set <c>exec-a-</c> and <c>exec-b-</c>), or both would publish to <c>executions/exec-1</c>. Letters,
+    /// digits, '-', '_', '.', ':' or '@'. The default value is <c>exec-</c>.
+    /// </summary>
+    public string IdPrefix { get; set; } = "exec-";
+
+    /// <summary>Returns whether <paramref name="prefix"/> followed by a number is one topic segment, as an execution id must be.</summary>
+    public static bool IsValidIdPrefix(string? prefix) =>
+        prefix is not null && !prefix.Contains('/', StringComparison.Ordinal) && EventNames.IsValidTopic(prefix + "1");
+
     /// <summary>Gets or sets the pause between executions the trickle starts. The default value is 6 seconds.</summary>
     public TimeSpan TrickleInterval { get; set; } = TimeSpan.FromSeconds(6);
 

@@ -5,10 +5,13 @@ namespace RealtimeEvents.SampleHost.Engine;
 /// <summary>
 /// Pretends to run workflows: an execution has a few agents that work through steps of random length, report progress
 /// (conflated, so a lagging dashboard sees the latest value) and now and then fail. Every change is made to the state
-/// first and published second, so a snapshot taken at a position never lacks an event before it.
+/// first and published second. It numbers its executions <c>{IdPrefix}1</c>, <c>{IdPrefix}2</c>, ...
+/// (<see cref="SimulatorOptions.IdPrefix"/>), so nodes that share one event log never publish to each other's topics.
+/// When the event log cannot take an event (<see cref="EventLogUnavailableException"/>: a broker that is down), the
+/// execution ends as failed in this engine's state, so it never stays "running" for ever.
 /// </summary>
 public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<SimulatorOptions> options, TimeProvider time,
-    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, ILogger<WorkflowEngine> logger)
 {
     private static readonly string[] Roles = ["researcher", "planner", "coder", "reviewer", "writer", "tester", "analyst", "editor"];
     private static readonly string[] Workflows = ["research-report", "release-notes", "incident-review", "data-cleanup", "code-audit"];
@@ -41,8 +44,9 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
         Execution execution;
         lock (_gate)
         {
-            var id = "exec-" + (++_next).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            execution = new Execution(id, workflow ?? Workflows[Random.Shared.Next(Workflows.Length)], time.GetUtcNow(),
+            var number = ++_next;
+            var id = settings.IdPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            execution = new Execution(id, number, workflow ?? Workflows[Random.Shared.Next(Workflows.Length)], time.GetUtcNow(),
                 [.. Roles.Take(count).Select((role, i) => new Agent("agent-" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), role))],
                 CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping));
             _executions[id] = execution;
@@ -97,26 +101,31 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
             if (results.All(ok => ok))
             {
                 execution.Finish("completed", null, time.GetUtcNow());
-                await publisher.PublishAsync(ExecutionEvents.Completed(execution.Id, $"{execution.Agents.Count} agents finished"), CancellationToken.None)
-                    .ConfigureAwait(false);
+                await PublishFinalAsync(execution, ExecutionEvents.Completed(execution.Id, $"{execution.Agents.Count} agents finished")).ConfigureAwait(false);
             }
             else
             {
                 var failed = execution.Agents.First(a => a.Status == "failed");
                 var error = $"{failed.Role} failed: {failed.Step}";
                 execution.Finish("failed", error, time.GetUtcNow());
-                await publisher.PublishAsync(ExecutionEvents.Failed(execution.Id, error, "AgentFailure"), CancellationToken.None).ConfigureAwait(false);
+                await PublishFinalAsync(execution, ExecutionEvents.Failed(execution.Id, error, "AgentFailure")).ConfigureAwait(false);
             }
+        }
+        catch (EventLogUnavailableException ex)
+        {
+            // The event log refused an event (a broker that is down or did not confirm in time): the dashboards can no
+            // longer follow this execution, so it ends here, as failed, instead of running on unseen or staying "running".
+            logger.LogWarning(ex, "Execution {ExecutionId} failed: an event could not be published.", execution.Id);
+            StopAgents(execution, "stopped: could not publish");
+            var error = "could not publish: " + ex.Message;
+            execution.Finish("failed", error, time.GetUtcNow());
+            await PublishFinalAsync(execution, ExecutionEvents.Failed(execution.Id, error, "EventLogUnavailable")).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (execution.CancelRequested)
         {
-            foreach (var agent in execution.Agents.Where(a => a.Status is "waiting" or "running"))
-            {
-                agent.Update("cancelled", agent.Percent, "cancelled"); // also the agents the cancel reached before they started
-            }
-
+            StopAgents(execution, "cancelled"); // also the agents the cancel reached before they started
             execution.Finish("cancelled", null, time.GetUtcNow());
-            await publisher.PublishAsync(ExecutionEvents.Cancelled(execution.Id, "cancelled from the dashboard"), CancellationToken.None).ConfigureAwait(false);
+            await PublishFinalAsync(execution, ExecutionEvents.Cancelled(execution.Id, "cancelled from the dashboard")).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException && lifetime.ApplicationStopping.IsCancellationRequested)
         {
@@ -125,6 +134,35 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
         finally
         {
             execution.Release();
+        }
+    }
+
+    /// <summary>
+    /// Publishes the event that ends an execution, whose state has already ended. When the event log refuses it too, that is
+    /// logged and left there: the state stays as it is, and there is nothing more to try.
+    /// </summary>
+    private async Task PublishFinalAsync(Execution execution, EventDraft draft)
+    {
+        try
+        {
+            await publisher.PublishAsync(draft, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (EventLogUnavailableException ex)
+        {
+            logger.LogWarning(ex, "Execution {ExecutionId} ended as {Status}, but its {EventType} event could not be published.",
+                execution.Id, execution.Status, draft.Type);
+        }
+        catch (InvalidOperationException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // The host is stopping: publishing is closed.
+        }
+    }
+
+    private static void StopAgents(Execution execution, string step)
+    {
+        foreach (var agent in execution.Agents.Where(a => a.Status is "waiting" or "running"))
+        {
+            agent.Update("cancelled", agent.Percent, step);
         }
     }
 
@@ -159,6 +197,13 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
             agent.Update("completed", 100, "done");
             await publisher.PublishAsync(AgentEvents.Completed(execution.Id, agent.Id, "done"), token).ConfigureAwait(false);
             return true;
+        }
+        catch (EventLogUnavailableException)
+        {
+            // This agent's event was refused: the execution fails (RunAsync says why), so the other agents stop too.
+            agent.Update("failed", agent.Percent, "could not publish");
+            execution.Cancellation.CancelAfter(TimeSpan.Zero);
+            throw;
         }
         catch (OperationCanceledException) when (!execution.CancelRequested && !lifetime.ApplicationStopping.IsCancellationRequested)
         {
@@ -226,11 +271,11 @@ public sealed class WorkflowEngine(IEventPublisher publisher, IOptions<Simulator
         }
     }
 
-    private sealed class Execution(string id, string workflow, DateTimeOffset startedAt, IReadOnlyList<Agent> agents, CancellationTokenSource cancellation)
+    private sealed class Execution(string id, int number, string workflow, DateTimeOffset startedAt, IReadOnlyList<Agent> agents, CancellationTokenSource cancellation)
     {
         public string Id { get; } = id;
 
-        public int Number { get; } = int.Parse(id.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
+        public int Number { get; } = number;
 
         public string Workflow { get; } = workflow;
 
