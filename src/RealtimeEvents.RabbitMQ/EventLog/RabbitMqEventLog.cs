@@ -415,6 +415,19 @@ internal sealed partial class RabbitMqEventLog : IEventLog, IAsyncDisposable, ID
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Completes at the next change of the node's state: an event read, an attach, a lost connection, a failed attempt
+    /// (for tests: create it before checking a state, then await it, so no change is missed).
+    /// </summary>
+    internal Task WaitForChangeAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _changed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _changed.Task.WaitAsync(cancellationToken);
+        }
+    }
+
     /// <summary>Completes when the node is attached to the stream (for tests and startup checks).</summary>
     internal async Task WaitUntilAttachedAsync(CancellationToken cancellationToken)
     {

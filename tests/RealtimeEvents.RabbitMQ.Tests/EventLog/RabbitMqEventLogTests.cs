@@ -147,7 +147,7 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
 
         await TestBroker.DeleteStreamAsync(stream);
         await log.WaitForEventsAsync(old.Position, CancellationToken.None).WithTimeout(); // wakes on the epoch change
-        await Eventually.TrueAsync(() => log.IsConnected && log.CurrentPosition.Epoch != old.Epoch, "the log attached to the new stream");
+        await Eventually.TrueAsync(log, () => log.IsConnected && log.CurrentPosition.Epoch != old.Epoch, "the log attached to the new stream");
 
         var fresh = await log.AppendAsync(Draft(2)).WithTimeout();
         Assert.NotEqual(old.Epoch, fresh.Epoch);
@@ -171,7 +171,7 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
         }
 
         var log = await StartLogAsync(name, waitForAttach: false, configure: o => o.MinReconnectDelay = TimeSpan.FromSeconds(5));
-        await Eventually.TrueAsync(() => log.FailedAttempts > 0, "the first connection attempt failed");
+        await Eventually.TrueAsync(log, () => log.FailedAttempts > 0, "the first connection attempt failed");
 
         Assert.False(log.IsConnected);
         Assert.True(log.LastError!.Contains("is not a stream queue", StringComparison.Ordinal), log.LastError);

@@ -1,38 +1,34 @@
-using System.Diagnostics;
+using RealtimeEvents.RabbitMQ.EventLog;
 using RealtimeEvents.Testing;
 
 namespace RealtimeEvents.RabbitMQ.Tests.Support;
 
-/// <summary>Waits, bounded in time, for a state that nothing signals (a health status, a connection flag).</summary>
+/// <summary>Waits, bounded in time, for a state of the log (a connection flag, a health status): checked at each change the log signals.</summary>
 internal static class Eventually
 {
-    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    public static async Task TrueAsync(RabbitMqEventLog log, Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        await TrueAsync(log, () => Task.FromResult(condition()), what, timeout);
+
+    public static async Task TrueAsync(RabbitMqEventLog log, Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var limit = timeout ?? TaskTimeoutExtensions.DefaultTimeout;
-        var clock = Stopwatch.StartNew();
-        while (!condition())
+        using var deadline = new CancellationTokenSource(limit);
+        try
         {
-            if (clock.Elapsed > limit)
+            while (true)
             {
-                Assert.Fail($"Timed out after {limit} waiting until {what}.");
-            }
+                var change = log.WaitForChangeAsync(deadline.Token); // before the check, so a change in between is not missed
+                if (await condition())
+                {
+                    return;
+                }
 
-            await Task.Delay(20);
+                await change;
+            }
         }
-    }
-
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TaskTimeoutExtensions.DefaultTimeout;
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            if (clock.Elapsed > limit)
-            {
-                Assert.Fail($"Timed out after {limit} waiting until {what}.");
-            }
-
-            await Task.Delay(20);
+            Assert.Fail($"Timed out after {limit} waiting until {what}.");
         }
     }
 }

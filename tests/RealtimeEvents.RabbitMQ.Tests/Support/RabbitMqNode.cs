@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using RealtimeEvents.AspNetCore.Tests.Support;
@@ -60,26 +59,20 @@ internal sealed class RabbitMqNode : IAsyncDisposable
         return report.Entries[RabbitMqRealtimeEventsBuilderExtensions.HealthCheckName];
     }
 
-    /// <summary>Polls the health check (every 50 ms) until <paramref name="until"/> holds for its result; fails after <paramref name="timeout"/>.</summary>
+    /// <summary>Checks the health check at every change of the log's state until <paramref name="until"/> holds; fails after <paramref name="timeout"/>.</summary>
     public async Task<HealthReportEntry> WaitForHealthAsync(Func<HealthReportEntry, bool> until, string what, TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TaskTimeoutExtensions.DefaultTimeout;
-        var watch = Stopwatch.StartNew();
-        while (true)
+        HealthReportEntry? last = null;
+        try
         {
-            var entry = await CheckHealthAsync();
-            if (until(entry))
-            {
-                return entry;
-            }
-
-            if (watch.Elapsed > limit)
-            {
-                throw new TimeoutException($"The health check did not become {what} within {limit}; last: {entry.Status} '{entry.Description}'.");
-            }
-
-            await Task.Delay(50); // a bounded poll of a state, not a synchronization
+            await Eventually.TrueAsync(Log, async () => until((last = await CheckHealthAsync()).Value), "the health check became " + what, timeout);
         }
+        catch (Xunit.Sdk.FailException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Last: {last?.Status} '{last?.Description}'.", ex);
+        }
+
+        return last!.Value;
     }
 
     public async ValueTask DisposeAsync() => await Host.DisposeAsync();
