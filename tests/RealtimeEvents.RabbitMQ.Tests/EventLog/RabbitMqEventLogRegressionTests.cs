@@ -1,5 +1,4 @@
 using System.Text;
-using RabbitMQ.Client;
 using RealtimeEvents.Client.Tests.Support;
 using RealtimeEvents.RabbitMQ.EventLog;
 using RealtimeEvents.RabbitMQ.Tests.Support;
@@ -13,44 +12,12 @@ namespace RealtimeEvents.RabbitMQ.Tests.EventLog;
 /// </summary>
 public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
 {
-    private readonly List<RabbitMqEventLog> _logs = [];
-    private readonly List<string> _streams = [];
-
-    private static EventDraft Draft(int n) => new(EventTypes.Task.Progress, "executions/e1") { Data = EventData.FromJson($$"""{"n":{{n}}}""") };
-
-    private async Task<RabbitMqEventLog> StartLogAsync(string stream, Action<RabbitMqEventLogOptions>? configure = null, CollectingLogger<RabbitMqEventLog>? logger = null)
-    {
-        if (!_streams.Contains(stream))
-        {
-            _streams.Add(stream);
-        }
-
-        var options = new RabbitMqEventLogOptions { ConnectionString = TestBroker.Uri, StreamName = stream };
-        configure?.Invoke(options);
-        var log = new RabbitMqEventLog(options, new EventHistoryOptions(), TimeProvider.System, logger ?? new CollectingLogger<RabbitMqEventLog>());
-        _logs.Add(log);
-        await log.WaitUntilAttachedAsync(CancellationToken.None).WithTimeout();
-        return log;
-    }
-
-    private static async Task PublishRawAsync(string stream, byte[] body, bool declare = false)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(TestBroker.Uri), MaxInboundMessageBodySize = 128u << 20 };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
-        if (declare)
-        {
-            await channel.QueueDeclareAsync(stream, durable: true, exclusive: false, autoDelete: false,
-                new Dictionary<string, object?> { ["x-queue-type"] = "stream" });
-        }
-
-        await channel.BasicPublishAsync(string.Empty, stream, mandatory: true, new BasicProperties(), body);
-    }
+    private readonly TestLogs _logs = new();
 
     [Fact]
     public async Task CancelledPublishes_DoNotBreakPublishingOnTheNode()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"));
 
         var attempts = Enumerable.Range(0, 600).Select(async i =>
         {
@@ -62,7 +29,7 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
 
             try
             {
-                await log.AppendAsync(Draft(i), cts.Token);
+                await log.AppendAsync(TestLogs.Draft(i), cts.Token);
             }
             catch (OperationCanceledException)
             {
@@ -73,7 +40,7 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
 
         for (var i = 0; i < 50; i++)
         {
-            await log.AppendAsync(Draft(i)).WithTimeout();
+            await log.AppendAsync(TestLogs.Draft(i)).WithTimeout();
         }
 
         Assert.True(log.IsConnected);
@@ -82,14 +49,14 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     [Fact]
     public async Task AnEventOverMaxEventBytes_IsRefusedBeforeSending_AndTheNodeGoesOn()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName("review"), o => o.MaxEventBytes = 4096);
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"), configure: o => o.MaxEventBytes = 4096);
         var big = new EventDraft(EventTypes.Task.Progress, "executions/e1") { Data = EventData.FromJson($"\"{new string('x', 5000)}\"") };
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => log.AppendAsync(big).AsTask()).WithTimeout();
         Assert.Contains("MaxEventBytes", error.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => log.TryAppend(big, out _));
 
-        var next = await log.AppendAsync(Draft(1)).WithTimeout();
+        var next = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout();
         Assert.Equal(log.CurrentPosition, next.Position);
     }
 
@@ -98,10 +65,10 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     {
         var stream = TestBroker.NewStreamName("review");
         var logger = new CollectingLogger<RabbitMqEventLog>();
-        var log = await StartLogAsync(stream, logger: logger);
+        var log = await _logs.StartAsync(stream, logger: logger);
 
-        await PublishRawAsync(stream, new byte[70 << 20]); // written by some other tool: 70 MiB, over RabbitMQ.Client's 64 MiB default
-        var next = await log.AppendAsync(Draft(1)).WithTimeout(TimeSpan.FromSeconds(60));
+        await TestLogs.PublishRawAsync(stream, new byte[70 << 20]); // written by some other tool: 70 MiB, over RabbitMQ.Client's 64 MiB default
+        var next = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout(TimeSpan.FromSeconds(60));
 
         Assert.True(log.IsConnected);
         Assert.Equal(log.CurrentPosition, next.Position);
@@ -111,8 +78,8 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     [Fact]
     public async Task APositionNeverIssued_IsStillReportedAsNotRecoverable_AfterCatchingUp()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
-        var evt = await log.AppendAsync(Draft(1)).WithTimeout();
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"));
+        var evt = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout();
 
         var read = await log.ReadAsync(new EventPosition(evt.Epoch, evt.Sequence + 1000), 10).WithTimeout();
 
@@ -125,10 +92,10 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
         for (var round = 0; round < 3; round++)
         {
             var stream = TestBroker.NewStreamName("review");
-            _streams.Add(stream);
-            await PublishRawAsync(stream, Encoding.UTF8.GetBytes("not an envelope"), declare: true);
+            _logs.Track(stream);
+            await TestLogs.PublishRawAsync(stream, Encoding.UTF8.GetBytes("not an envelope"), declare: true);
 
-            var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => StartLogAsync(stream))).WithTimeout();
+            var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => _logs.StartAsync(stream))).WithTimeout();
 
             Assert.Single(nodes.Select(n => n.CurrentPosition.Epoch).Distinct());
         }
@@ -138,14 +105,14 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     public async Task ManyResumesOlderThanANodesMemory_AllComplete()
     {
         var stream = TestBroker.NewStreamName("review");
-        var first = await StartLogAsync(stream);
+        var first = await _logs.StartAsync(stream);
         var published = new List<RealtimeEvent>();
         for (var i = 0; i < 20; i++)
         {
-            published.Add(await first.AppendAsync(Draft(i)).WithTimeout());
+            published.Add(await first.AppendAsync(TestLogs.Draft(i)).WithTimeout());
         }
 
-        var late = await StartLogAsync(stream);
+        var late = await _logs.StartAsync(stream);
         var start = new EventPosition(published[0].Epoch, published[0].Sequence - 1);
         var reads = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => late.ReadAsync(start, 100).AsTask())).WithTimeout(TimeSpan.FromSeconds(60));
 
@@ -159,30 +126,30 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     [Fact]
     public async Task TryAppendRacingDisposal_ReturnsFalse_AndNeverThrows()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"));
         var calls = Enumerable.Range(0, 64).Select(i => Task.Run(() =>
         {
             for (var j = 0; j < 20; j++)
             {
-                log.TryAppend(Draft(i), out _);
+                log.TryAppend(TestLogs.Draft(i), out _);
             }
         })).ToList();
 
         await log.DisposeAsync();
         await Task.WhenAll(calls).WithTimeout(TimeSpan.FromSeconds(60)); // an exception here fails the test
-        Assert.False(log.TryAppend(Draft(0), out _));
+        Assert.False(log.TryAppend(TestLogs.Draft(0), out _));
     }
 
     [Fact]
     public async Task AnEventAtOffsetZero_IsSkipped_AndTheNodeAttaches()
     {
         var stream = TestBroker.NewStreamName("review");
-        _streams.Add(stream);
-        await PublishRawAsync(stream, StreamEnvelope.EncodeEvent(Draft(0), "written-by-a-tool", DateTimeOffset.UnixEpoch, "toolepoch"), declare: true);
+        _logs.Track(stream);
+        await TestLogs.PublishRawAsync(stream, StreamEnvelope.EncodeEvent(TestLogs.Draft(0), "written-by-a-tool", DateTimeOffset.UnixEpoch, "toolepoch"), declare: true);
         var logger = new CollectingLogger<RabbitMqEventLog>();
 
-        var log = await StartLogAsync(stream, logger: logger);
-        var evt = await log.AppendAsync(Draft(1)).WithTimeout();
+        var log = await _logs.StartAsync(stream, logger: logger);
+        var evt = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout();
         var read = await log.ReadAsync(new EventPosition(evt.Epoch, 0), 10).WithTimeout();
 
         Assert.Equal([evt.Position], read.Events.Select(e => e.Position));
@@ -191,7 +158,7 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     [Fact]
     public async Task ALongNonAsciiEventId_IsPublished()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"));
         var id = new string('€', 128); // 384 bytes of UTF-8: too long for the AMQP message_id property
 
         var evt = await log.AppendAsync(new EventDraft(EventTypes.Task.Progress, "executions/e1") { Id = id }).WithTimeout();
@@ -202,16 +169,11 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     [Fact]
     public async Task MarkersInTheStream_DoNotShortenHowFarBackAResumeReaches()
     {
-        var stream = TestBroker.NewStreamName("review");
-        _streams.Add(stream);
-        var options = new RabbitMqEventLogOptions { ConnectionString = TestBroker.Uri, StreamName = stream };
-        var log = new RabbitMqEventLog(options, new EventHistoryOptions { MaxEvents = 10 }, TimeProvider.System, new CollectingLogger<RabbitMqEventLog>());
-        _logs.Add(log);
-        await log.WaitUntilAttachedAsync(CancellationToken.None).WithTimeout();
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"), new EventHistoryOptions { MaxEvents = 10 });
         var published = new List<RealtimeEvent>();
         for (var i = 0; i < 10; i++)
         {
-            published.Add(await log.AppendAsync(Draft(i)).WithTimeout());
+            published.Add(await log.AppendAsync(TestLogs.Draft(i)).WithTimeout());
         }
 
         for (var i = 0; i < 6; i++)
@@ -230,12 +192,12 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     [Fact]
     public async Task AFloodOfResumesFromPositionsNotIssued_WritesFewMarkers()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName("review"));
-        var before = await log.AppendAsync(Draft(0)).WithTimeout();
+        var log = await _logs.StartAsync(TestBroker.NewStreamName("review"));
+        var before = await log.AppendAsync(TestLogs.Draft(0)).WithTimeout();
 
         var reads = await Task.WhenAll(Enumerable.Range(0, 200)
             .Select(i => log.ReadAsync(new EventPosition(before.Epoch, 1_000_000 + i), 1).AsTask())).WithTimeout();
-        var after = await log.AppendAsync(Draft(1)).WithTimeout();
+        var after = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout();
 
         Assert.All(reads, r => Assert.Equal(ResumeStatus.EpochChanged, r.Status));
         var markers = after.Sequence - before.Sequence - 1;
@@ -246,26 +208,15 @@ public sealed class RabbitMqEventLogRegressionTests : IAsyncLifetime
     public async Task ANonHelloMessageAtOffsetZero_DoesNotNameTheEpoch()
     {
         var stream = TestBroker.NewStreamName("review");
-        _streams.Add(stream);
-        await PublishRawAsync(stream, StreamEnvelope.EncodeMarker(EnvelopeKind.Beacon, "staleepoch", "oldnode"), declare: true);
+        _logs.Track(stream);
+        await TestLogs.PublishRawAsync(stream, StreamEnvelope.EncodeMarker(EnvelopeKind.Beacon, "staleepoch", "oldnode"), declare: true);
 
-        var log = await StartLogAsync(stream);
+        var log = await _logs.StartAsync(stream);
 
         Assert.NotEqual("staleepoch", log.CurrentPosition.Epoch);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var log in _logs)
-        {
-            await log.DisposeAsync();
-        }
-
-        foreach (var stream in _streams)
-        {
-            await TestBroker.DeleteStreamAsync(stream);
-        }
-    }
+    public async Task DisposeAsync() => await _logs.DisposeAsync();
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RealtimeEvents.Client.Tests.Support;
 using RealtimeEvents.RabbitMQ.EventLog;
@@ -11,40 +10,7 @@ namespace RealtimeEvents.RabbitMQ.Tests.EventLog;
 /// <summary>What the RabbitMQ log does beyond the shared conformance suite, on a real broker.</summary>
 public sealed class RabbitMqEventLogTests : IAsyncLifetime
 {
-    private readonly List<RabbitMqEventLog> _logs = [];
-    private readonly List<string> _streams = [];
-
-    private static EventDraft Draft(int n, string topic = "executions/e1") =>
-        new(EventTypes.Task.Progress, topic) { Data = EventData.FromJson($$"""{"n":{{n}}}""") };
-
-    private async Task<RabbitMqEventLog> StartLogAsync(string stream, EventHistoryOptions? history = null, ILogger? logger = null,
-        Action<RabbitMqEventLogOptions>? configure = null, bool waitForAttach = true)
-    {
-        if (!_streams.Contains(stream))
-        {
-            _streams.Add(stream);
-        }
-
-        var options = new RabbitMqEventLogOptions { ConnectionString = TestBroker.Uri, StreamName = stream };
-        configure?.Invoke(options);
-        var log = new RabbitMqEventLog(options, history ?? new EventHistoryOptions(), TimeProvider.System,
-            logger ?? new CollectingLogger<RabbitMqEventLog>());
-        _logs.Add(log);
-        if (waitForAttach)
-        {
-            await log.WaitUntilAttachedAsync(CancellationToken.None).WithTimeout();
-        }
-
-        return log;
-    }
-
-    private static async Task PublishRawAsync(string stream, byte[] body, string? type = null)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(TestBroker.Uri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
-        await channel.BasicPublishAsync(string.Empty, stream, mandatory: true, new BasicProperties { Type = type }, body);
-    }
+    private readonly TestLogs _logs = new();
 
     private static async Task<List<RealtimeEvent>> ReadAllAsync(IEventLog log, EventPosition after, int pageSize = 100)
     {
@@ -67,12 +33,12 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
     public async Task TwoLogsOnOneStream_ShareTheEpochAndEveryPosition()
     {
         var stream = TestBroker.NewStreamName();
-        var a = await StartLogAsync(stream);
-        var b = await StartLogAsync(stream);
+        var a = await _logs.StartAsync(stream);
+        var b = await _logs.StartAsync(stream);
         Assert.Equal(a.CurrentPosition.Epoch, b.CurrentPosition.Epoch);
 
-        var fromA = await a.AppendAsync(Draft(1)).WithTimeout();
-        var fromB = await b.AppendAsync(Draft(2)).WithTimeout();
+        var fromA = await a.AppendAsync(TestLogs.Draft(1)).WithTimeout();
+        var fromB = await b.AppendAsync(TestLogs.Draft(2)).WithTimeout();
         await b.WaitForEventsAsync(new EventPosition(fromA.Epoch, fromB.Sequence - 1), CancellationToken.None).WithTimeout();
         while (a.CurrentPosition.Sequence < fromB.Sequence)
         {
@@ -91,15 +57,15 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
     public async Task ANodeAttachedLater_ReadsOlderEventsFromTheStreamItself_InPages()
     {
         var stream = TestBroker.NewStreamName();
-        var first = await StartLogAsync(stream);
+        var first = await _logs.StartAsync(stream);
         var published = new List<RealtimeEvent>();
         for (var i = 1; i <= 250; i++)
         {
-            published.Add(await first.AppendAsync(Draft(i)).WithTimeout());
+            published.Add(await first.AppendAsync(TestLogs.Draft(i)).WithTimeout());
         }
 
         // The late node's memory starts where it attached; everything before comes from the stream.
-        var late = await StartLogAsync(stream);
+        var late = await _logs.StartAsync(stream);
         Assert.Equal(published[0].Epoch, late.CurrentPosition.Epoch);
         Assert.True(late.CanResumeFrom(new EventPosition(published[0].Epoch, published[0].Sequence - 1)));
 
@@ -114,13 +80,13 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
     {
         var stream = TestBroker.NewStreamName();
         var logger = new CollectingLogger<RabbitMqEventLog>();
-        var log = await StartLogAsync(stream, logger: logger);
-        var before = await log.AppendAsync(Draft(1)).WithTimeout();
+        var log = await _logs.StartAsync(stream, logger: logger);
+        var before = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout();
 
-        await PublishRawAsync(stream, Encoding.UTF8.GetBytes("this is not json"));
-        await PublishRawAsync(stream, Encoding.UTF8.GetBytes("""{"v":2,"kind":"event","epoch":"x"}"""));
-        await PublishRawAsync(stream, Encoding.UTF8.GetBytes("""{"v":1,"kind":"event","epoch":"e","id":"i","type":"NOT VALID","topic":"t","time":"2026-11-22T10:00:00Z"}"""));
-        var after = await log.AppendAsync(Draft(2)).WithTimeout();
+        await TestLogs.PublishRawAsync(stream, Encoding.UTF8.GetBytes("this is not json"));
+        await TestLogs.PublishRawAsync(stream, Encoding.UTF8.GetBytes("""{"v":2,"kind":"event","epoch":"x"}"""));
+        await TestLogs.PublishRawAsync(stream, Encoding.UTF8.GetBytes("""{"v":1,"kind":"event","epoch":"e","id":"i","type":"NOT VALID","topic":"t","time":"2026-11-22T10:00:00Z"}"""));
+        var after = await log.AppendAsync(TestLogs.Draft(2)).WithTimeout();
 
         Assert.Equal(before.Sequence + 4, after.Sequence); // the three skipped messages hold offsets of their own
         var read = await ReadAllAsync(log, new EventPosition(before.Epoch, before.Sequence - 1));
@@ -132,7 +98,7 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
         Assert.Contains(skipped, m => m.Contains("the event is invalid", StringComparison.Ordinal));
 
         // A node attaching later reads past them from the stream too.
-        var late = await StartLogAsync(stream);
+        var late = await _logs.StartAsync(stream);
         var lateRead = await ReadAllAsync(late, new EventPosition(before.Epoch, before.Sequence - 1));
         Assert.Equal([before.Position, after.Position], lateRead.Select(e => e.Position));
     }
@@ -142,14 +108,14 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
     {
         var stream = TestBroker.NewStreamName();
         var logger = new CollectingLogger<RabbitMqEventLog>();
-        var log = await StartLogAsync(stream, logger: logger, configure: o => o.MinReconnectDelay = TimeSpan.FromMilliseconds(50));
-        var old = await log.AppendAsync(Draft(1)).WithTimeout();
+        var log = await _logs.StartAsync(stream, logger: logger, configure: o => o.MinReconnectDelay = TimeSpan.FromMilliseconds(50));
+        var old = await log.AppendAsync(TestLogs.Draft(1)).WithTimeout();
 
         await TestBroker.DeleteStreamAsync(stream);
         await log.WaitForEventsAsync(old.Position, CancellationToken.None).WithTimeout(); // wakes on the epoch change
         await Eventually.TrueAsync(log, () => log.IsConnected && log.CurrentPosition.Epoch != old.Epoch, "the log attached to the new stream");
 
-        var fresh = await log.AppendAsync(Draft(2)).WithTimeout();
+        var fresh = await log.AppendAsync(TestLogs.Draft(2)).WithTimeout();
         Assert.NotEqual(old.Epoch, fresh.Epoch);
         Assert.False(log.CanResumeFrom(old.Position));
         var read = await log.ReadAsync(old.Position, 10).WithTimeout();
@@ -162,7 +128,7 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
     public async Task AQueueThatIsNotAStream_IsReportedClearly_AndNeverAttached()
     {
         var name = TestBroker.NewStreamName("classic");
-        _streams.Add(name);
+        _logs.Track(name);
         var factory = new ConnectionFactory { Uri = new Uri(TestBroker.Uri) };
         await using (var connection = await factory.CreateConnectionAsync())
         await using (var channel = await connection.CreateChannelAsync())
@@ -170,13 +136,13 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
             await channel.QueueDeclareAsync(name, durable: true, exclusive: false, autoDelete: false);
         }
 
-        var log = await StartLogAsync(name, waitForAttach: false, configure: o => o.MinReconnectDelay = TimeSpan.FromSeconds(5));
+        var log = await _logs.StartAsync(name, waitForAttach: false, configure: o => o.MinReconnectDelay = TimeSpan.FromSeconds(5));
         await Eventually.TrueAsync(log, () => log.FailedAttempts > 0, "the first connection attempt failed");
 
         Assert.False(log.IsConnected);
         Assert.True(log.LastError!.Contains("is not a stream queue", StringComparison.Ordinal), log.LastError);
-        Assert.False(log.TryAppend(Draft(1), out _));
-        var error = await Assert.ThrowsAsync<EventLogUnavailableException>(() => log.AppendAsync(Draft(1)).AsTask()).WithTimeout();
+        Assert.False(log.TryAppend(TestLogs.Draft(1), out _));
+        var error = await Assert.ThrowsAsync<EventLogUnavailableException>(() => log.AppendAsync(TestLogs.Draft(1)).AsTask()).WithTimeout();
         Assert.Contains("not connected", error.Message, StringComparison.Ordinal);
         await using var check = await factory.CreateConnectionAsync();
         await using var checkChannel = await check.CreateChannelAsync();
@@ -186,28 +152,17 @@ public sealed class RabbitMqEventLogTests : IAsyncLifetime
     [Fact]
     public async Task TryAppend_ReturnsTheStampedEvent_AndFalseOnceDisposed()
     {
-        var log = await StartLogAsync(TestBroker.NewStreamName());
+        var log = await _logs.StartAsync(TestBroker.NewStreamName());
 
-        Assert.True(log.TryAppend(Draft(1), out var evt));
+        Assert.True(log.TryAppend(TestLogs.Draft(1), out var evt));
         Assert.Equal(log.CurrentPosition, evt.Position);
 
         await log.DisposeAsync();
-        Assert.False(log.TryAppend(Draft(2), out _));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => log.AppendAsync(Draft(3)).AsTask()).WithTimeout();
+        Assert.False(log.TryAppend(TestLogs.Draft(2), out _));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => log.AppendAsync(TestLogs.Draft(3)).AsTask()).WithTimeout();
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var log in _logs)
-        {
-            await log.DisposeAsync();
-        }
-
-        foreach (var stream in _streams)
-        {
-            await TestBroker.DeleteStreamAsync(stream);
-        }
-    }
+    public async Task DisposeAsync() => await _logs.DisposeAsync();
 }
