@@ -10,53 +10,62 @@ internal sealed partial class WebSocketConnection
 {
     private async Task ReceiveLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
         try
         {
             while (true)
             {
-                var (kind, length) = await ReceiveMessageAsync(buffer, b => buffer = b).ConfigureAwait(false);
-                if (kind == Inbound.Close)
+                // Wait for the next message without a buffer (a zero-byte read, as SignalR does), so an idle connection
+                // holds no receive buffer; one is rented only while a message is read and handled.
+                var next = await _socket.ReceiveAsync(Memory<byte>.Empty, Aborted).ConfigureAwait(false);
+                (Inbound Kind, int Length, byte[]? Buffer) received = next.MessageType == WebSocketMessageType.Close
+                    ? (Inbound.Close, 0, null)
+                    : await ReceiveMessageAsync(next).ConfigureAwait(false);
+                var (kind, length, buffer) = received;
+                try
                 {
-                    // A close frame without a status (a browser's plain ws.close()) is answered with 1000: "Empty" cannot carry a description.
-                    var status = _socket.CloseStatus is { } given and not WebSocketCloseStatus.Empty ? given : WebSocketCloseStatus.NormalClosure;
-                    Close(status, "Closed by the client.", flush: false);
-                    return;
-                }
+                    if (kind == Inbound.Close)
+                    {
+                        // A close frame without a status (a browser's plain ws.close()) is answered with 1000: "Empty" cannot carry a description.
+                        var status = _socket.CloseStatus is { } given and not WebSocketCloseStatus.Empty ? given : WebSocketCloseStatus.NormalClosure;
+                        Close(status, "Closed by the client.", flush: false);
+                        return;
+                    }
 
-                if (PendingClose is not null)
-                {
-                    continue; // closing: wait for the client's close frame, ignore the rest
-                }
+                    if (PendingClose is not null)
+                    {
+                        continue; // closing: wait for the client's close frame, ignore the rest
+                    }
 
-                if (kind == Inbound.TooLarge)
-                {
-                    Reject(null, ProtocolErrorCodes.MessageTooLarge, $"Messages may be at most {Options.MaxMessageBytes} bytes.");
-                    CloseForAbuse(WebSocketCloseStatus.MessageTooBig, "Message too big.");
-                    continue;
-                }
+                    if (kind == Inbound.TooLarge)
+                    {
+                        Reject(null, ProtocolErrorCodes.MessageTooLarge, $"Messages may be at most {Options.MaxMessageBytes} bytes.");
+                        CloseForAbuse(WebSocketCloseStatus.MessageTooBig, "Message too big.");
+                        continue;
+                    }
 
-                if (kind == Inbound.TooFragmented)
-                {
-                    Reject(null, ProtocolErrorCodes.MalformedMessage, $"A message may have at most {MaxFragmentsPerMessage} fragments.");
-                    CloseForAbuse(WebSocketCloseStatus.PolicyViolation, "Too many fragments.");
-                    continue;
-                }
+                    if (kind == Inbound.TooFragmented)
+                    {
+                        Reject(null, ProtocolErrorCodes.MalformedMessage, $"A message may have at most {MaxFragmentsPerMessage} fragments.");
+                        CloseForAbuse(WebSocketCloseStatus.PolicyViolation, "Too many fragments.");
+                        continue;
+                    }
 
-                if (kind == Inbound.Binary)
-                {
-                    Violation(null, ProtocolErrorCodes.BinaryNotSupported, "Binary frames are not supported: send JSON text frames.",
-                        WebSocketCloseStatus.InvalidMessageType);
+                    if (kind == Inbound.Binary)
+                    {
+                        Violation(null, ProtocolErrorCodes.BinaryNotSupported, "Binary frames are not supported: send JSON text frames.",
+                            WebSocketCloseStatus.InvalidMessageType);
+                    }
+                    else
+                    {
+                        await HandleMessageAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                    }
                 }
-                else
+                finally
                 {
-                    await HandleMessageAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
-                }
-
-                if (buffer.Length > InitialReceiveBuffer)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer); // an idle connection keeps only a small buffer
-                    buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
                 }
             }
         }
@@ -66,55 +75,59 @@ internal sealed partial class WebSocketConnection
             // The client went away, the heartbeat timed out, or the close handshake was cut short: stop sending too.
             Abort();
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
-    /// <summary>Reads one whole message, growing the buffer up to the size limit; beyond it, stops reading.</summary>
-    private async ValueTask<(Inbound Kind, int Length)> ReceiveMessageAsync(byte[] buffer, Action<byte[]> replaceBuffer)
+    /// <summary>
+    /// Reads the rest of the message whose first frame <paramref name="start"/> (a zero-byte read) announced, into a
+    /// rented buffer grown up to the size limit; beyond it, stops reading. The caller returns the buffer.
+    /// </summary>
+    private async ValueTask<(Inbound Kind, int Length, byte[] Buffer)> ReceiveMessageAsync(ValueWebSocketReceiveResult start)
     {
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
         var length = 0;
         var fragments = 0;
-        var binary = false;
+        var binary = start.MessageType == WebSocketMessageType.Binary;
+        if (start.EndOfMessage)
+        {
+            return (binary ? Inbound.Binary : Inbound.Text, 0, buffer); // an empty message, whole already
+        }
+
         while (true)
         {
             if (length == buffer.Length)
             {
                 if (buffer.Length > Options.MaxMessageBytes)
                 {
-                    return (Inbound.TooLarge, length);
+                    return (Inbound.TooLarge, length, buffer);
                 }
 
                 var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Options.MaxMessageBytes + 1));
                 buffer.AsSpan(0, length).CopyTo(larger);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = larger;
-                replaceBuffer(buffer);
             }
 
             var result = await _socket.ReceiveAsync(buffer.AsMemory(length), Aborted).ConfigureAwait(false);
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                return (Inbound.Close, 0);
+                return (Inbound.Close, 0, buffer);
             }
 
             length += result.Count;
             binary |= result.MessageType == WebSocketMessageType.Binary;
             if (length > Options.MaxMessageBytes)
             {
-                return (Inbound.TooLarge, length);
+                return (Inbound.TooLarge, length, buffer);
             }
 
             if (++fragments > MaxFragmentsPerMessage)
             {
-                return (Inbound.TooFragmented, length);
+                return (Inbound.TooFragmented, length, buffer);
             }
 
             if (result.EndOfMessage)
             {
-                return (binary ? Inbound.Binary : Inbound.Text, length);
+                return (binary ? Inbound.Binary : Inbound.Text, length, buffer);
             }
         }
     }

@@ -12,6 +12,7 @@ public sealed class BadInputTests
     public static TheoryData<string, string, string?> Messages => new()
     {
         { "not json at all", ProtocolErrorCodes.MalformedMessage, null },
+        { "", ProtocolErrorCodes.MalformedMessage, null }, // an empty frame: whole after the zero-byte read that waits for it
         { "{\"op\":\"subscribe\"", ProtocolErrorCodes.MalformedMessage, null },
         { "[1,2,3]", ProtocolErrorCodes.MalformedMessage, null },
         { "\"subscribe\"", ProtocolErrorCodes.MalformedMessage, null },
@@ -165,7 +166,7 @@ public sealed class BadInputTests
         Assert.Equal(ProtocolErrorCodes.BinaryNotSupported, error.GetProperty("code").GetString());
 
         await client.Socket.SendAsync(new byte[] { 1 }, WebSocketMessageType.Binary, true, CancellationToken.None).WithTimeout();
-        await client.Socket.SendAsync(new byte[] { 2 }, WebSocketMessageType.Binary, true, CancellationToken.None).WithTimeout();
+        await client.Socket.SendAsync(Array.Empty<byte>(), WebSocketMessageType.Binary, true, CancellationToken.None).WithTimeout(); // empty: whole at the zero-byte read
         var (status, _, messages) = await client.ReceiveUntilClosedAsync();
 
         Assert.Equal(WebSocketCloseStatus.InvalidMessageType, status);
