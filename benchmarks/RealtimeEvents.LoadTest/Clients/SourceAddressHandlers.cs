@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace RealtimeEvents.LoadTest.Clients;
+
+/// <summary>
+/// One <see cref="SocketsHttpHandler"/> per loopback source address 127.0.0.1 .. 127.0.0.K, whose sockets bind to that
+/// address before connecting, so the connections of one process spread over K × the ephemeral port range; and one more
+/// handler for the stall candidates (the first clients), whose sockets have a small fixed receive buffer.
+/// </summary>
+internal sealed class SourceAddressHandlers : IDisposable
+{
+    // Linux IP_BIND_ADDRESS_NO_PORT (SOL_IP = 0): pick the port at connect time, by the whole 4-tuple, not at bind.
+    private const int SolIp = 0;
+    private const int IpBindAddressNoPort = 24;
+
+    /// <summary>A stall candidate's socket receive buffer: small and fixed, so a stalled client's backlog reaches the server in seconds.</summary>
+    private const int StallCandidateReceiveBuffer = 8 * 1024;
+
+    private readonly SocketsHttpHandler[] _handlers;
+    private readonly HttpMessageInvoker[] _invokers;
+    private readonly HttpClient[] _clients;
+    private readonly int _stallCandidates;
+
+    /// <param name="count">Source addresses 127.0.0.1 .. 127.0.0.<paramref name="count"/>.</param>
+    /// <param name="stallCandidates">Clients 0 .. N-1 connect through the extra small-buffer handler (the last one).</param>
+    public SourceAddressHandlers(int count, int stallCandidates)
+    {
+        _stallCandidates = stallCandidates;
+        _handlers = new SocketsHttpHandler[count + 1];
+        _invokers = new HttpMessageInvoker[count + 1];
+        _clients = new HttpClient[count + 1];
+        for (var i = 0; i <= count; i++)
+        {
+            var source = new IPAddress(new byte[] { 127, 0, 0, (byte)((i % count) + 1) });
+            int? receiveBuffer = i == count ? StallCandidateReceiveBuffer : null;
+            _handlers[i] = new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = int.MaxValue,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                UseProxy = false,
+                UseCookies = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                ConnectCallback = (context, cancellationToken) => ConnectAsync(source, receiveBuffer, context.DnsEndPoint, cancellationToken),
+            };
+            _invokers[i] = new HttpMessageInvoker(_handlers[i], disposeHandler: false);
+            _clients[i] = new HttpClient(_handlers[i], disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        }
+    }
+
+    /// <summary>The invoker for a client's WebSocket: the small-buffer one for a stall candidate, else round-robin by index.</summary>
+    public HttpMessageInvoker Invoker(int clientIndex) => _invokers[HandlerIndex(clientIndex)];
+
+    /// <summary>The HTTP client for a client (the same handler as <see cref="Invoker"/>).</summary>
+    public HttpClient Client(int clientIndex) => _clients[HandlerIndex(clientIndex)];
+
+    private int HandlerIndex(int clientIndex) =>
+        clientIndex < _stallCandidates ? _handlers.Length - 1 : clientIndex % (_handlers.Length - 1);
+
+    public void Dispose()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        foreach (var invoker in _invokers)
+        {
+            invoker.Dispose();
+        }
+
+        foreach (var handler in _handlers)
+        {
+            handler.Dispose();
+        }
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(IPAddress source, int? receiveBuffer, DnsEndPoint target, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            if (receiveBuffer is { } size)
+            {
+                socket.ReceiveBufferSize = size; // before connect, so the window is small from the handshake on
+            }
+
+            if (OperatingSystem.IsLinux())
+            {
+                socket.SetRawSocketOption(SolIp, IpBindAddressNoPort, BitConverter.GetBytes(1));
+            }
+
+            socket.Bind(new IPEndPoint(source, 0));
+            EndPoint endPoint = IPAddress.TryParse(target.Host, out var address) ? new IPEndPoint(address, target.Port) : target;
+            await socket.ConnectAsync(endPoint, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,6 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace RealtimeEvents.LoadTest.Server;
+
+/// <summary>The plain SignalR baseline's hub: clients only listen; the publisher sends through <c>IHubContext</c>.</summary>
+internal sealed class PlainHub : Hub;
