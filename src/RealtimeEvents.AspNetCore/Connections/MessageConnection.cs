@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.WebSockets;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
@@ -24,9 +24,9 @@ internal abstract class MessageConnection : RealtimeConnection
     private const int MaxPendingReplies = 256;
 
     private readonly TokenBucketRateLimiter _rateLimiter;
-    private readonly ConcurrentQueue<Reply> _replies = new();
     private readonly PooledBufferWriter _output = new();
     private readonly List<RealtimeEvent> _batch = [];
+    private Queue<Reply>? _replies; // under Gate; created by the first reply and dropped once drained: idle connections hold none
     private int _pendingReplies;
     private int _violations;
     private volatile bool _sendLoopEnded;
@@ -254,7 +254,11 @@ internal abstract class MessageConnection : RealtimeConnection
             return reply;
         }
 
-        _replies.Enqueue(reply);
+        lock (Gate)
+        {
+            (_replies ??= new Queue<Reply>()).Enqueue(reply);
+        }
+
         Subscriptions.Wake();
         if (_sendLoopEnded)
         {
@@ -266,9 +270,35 @@ internal abstract class MessageConnection : RealtimeConnection
 
     private void AbandonReplies()
     {
-        while (_replies.TryDequeue(out var unsent))
+        Queue<Reply>? unsent;
+        lock (Gate)
         {
-            unsent.Abandon();
+            unsent = _replies;
+            _replies = null;
+        }
+
+        while (unsent is not null && unsent.TryDequeue(out var reply))
+        {
+            reply.Abandon(); // outside the lock: it completes the reply's task
+        }
+    }
+
+    private bool TryDequeueReply([NotNullWhen(true)] out Reply? reply)
+    {
+        lock (Gate)
+        {
+            if (_replies is null || !_replies.TryDequeue(out reply))
+            {
+                reply = null;
+                return false;
+            }
+
+            if (_replies.Count == 0)
+            {
+                _replies = null;
+            }
+
+            return true;
         }
     }
 
@@ -284,7 +314,7 @@ internal abstract class MessageConnection : RealtimeConnection
 
     private async ValueTask SendRepliesAsync(CancellationToken token)
     {
-        while (_replies.TryDequeue(out var reply))
+        while (TryDequeueReply(out var reply))
         {
             Interlocked.Decrement(ref _pendingReplies);
             try

@@ -62,6 +62,12 @@ internal abstract class RealtimeConnection
 
     protected ConnectionManager Manager { get; }
 
+    /// <summary>
+    /// Gets the connection's lock for short bookkeeping (close, last sent, queued replies); it is never held across an await
+    /// or a call out, so a subclass may share it instead of paying for a lock of its own on every connection.
+    /// </summary>
+    protected Lock Gate => _gate;
+
     protected RealtimeEventsTransportOptions Options { get; }
 
     /// <summary>Gets a token that fires when the connection is aborted: the socket failed, or a close ran out of time.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using RealtimeEvents.Internal;
 
 namespace RealtimeEvents.Broadcasting;
 
@@ -10,8 +11,8 @@ namespace RealtimeEvents.Broadcasting;
 /// <remarks>
 /// Not a <see cref="Channel{T}"/>: a channel cannot remove a superseded item from the middle of its queue (conflation
 /// must free the slot, not merely skip it on read), and its <c>itemDropped</c> callback runs after the channel's lock is
-/// released, so a reader could take the event after a gap before the drop was recorded. A capacity-1 channel is
-/// still used as the doorbell that wakes a waiting reader without allocating.
+/// released, so a reader could take the event after a gap before the drop was recorded. An <see cref="AsyncSignal"/> is
+/// the doorbell that wakes a waiting reader without allocating (a capacity-1 channel did that at about ten times the memory).
 /// Slots are a ring of references; a conflated entry becomes a null tombstone that reads skip and that compaction
 /// removes, so the ring stays within a small multiple of the capacity.
 /// </remarks>
@@ -23,8 +24,7 @@ internal sealed class SubscriptionQueue
     private readonly int _capacity;
     private readonly int _maxConsecutiveOverflows;
     private readonly bool _endWhenLagging;
-    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly AsyncSignal _doorbell = new();
 
     private RealtimeEvent?[] _ring = new RealtimeEvent?[InitialSlots]; // length always a power of two: indexes are masked
     private int _head;
@@ -162,7 +162,7 @@ internal sealed class SubscriptionQueue
     Signal:
         if (wake)
         {
-            _doorbell.Writer.TryWrite(true);
+            _doorbell.Set();
         }
 
         return outcome;
@@ -233,7 +233,7 @@ internal sealed class SubscriptionQueue
 
         if (wake)
         {
-            _doorbell.Writer.TryWrite(true);
+            _doorbell.Set();
         }
     }
 
@@ -327,7 +327,7 @@ internal sealed class SubscriptionQueue
 
         if (wake)
         {
-            _doorbell.Writer.TryWrite(true);
+            _doorbell.Set();
         }
 
         return true;
@@ -338,8 +338,7 @@ internal sealed class SubscriptionQueue
     {
         while (true)
         {
-            await _doorbell.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-            _doorbell.Reader.TryRead(out _);
+            await _doorbell.WaitAsync(cancellationToken).ConfigureAwait(false);
             lock (_gate)
             {
                 if (HasItemLocked())

@@ -1,5 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Threading.Channels;
+using RealtimeEvents.Internal;
 
 namespace RealtimeEvents;
 
@@ -21,8 +21,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly Queue<Member> _ready = new();
-    private readonly Channel<bool> _doorbell = Channel.CreateBounded<bool>(
-        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly AsyncSignal _doorbell = new();
 
     private readonly Action<ISubscription, Exception>? _onFault;
     private Member? _current;
@@ -98,7 +97,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
             _ready.Enqueue(member); // the reader arms it; only the reader ever waits on a subscription
         }
 
-        _doorbell.Writer.TryWrite(true);
+        _doorbell.Set();
         return true;
     }
 
@@ -131,7 +130,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
             _woken = true;
         }
 
-        _doorbell.Writer.TryWrite(true);
+        _doorbell.Set();
     }
 
     /// <summary>
@@ -140,6 +139,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when there is something to do.</returns>
+    /// <exception cref="InvalidOperationException">Another wait of this set has not completed: the set has one reader.</exception>
     public async ValueTask WaitToReadAsync(CancellationToken cancellationToken = default)
     {
         while (true)
@@ -153,8 +153,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
                 }
             }
 
-            await _doorbell.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-            _doorbell.Reader.TryRead(out _);
+            await _doorbell.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -355,7 +354,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
             _ready.Enqueue(member);
         }
 
-        _doorbell.Writer.TryWrite(true);
+        _doorbell.Set();
     }
 
     private sealed class Member

@@ -1,0 +1,284 @@
+using RealtimeEvents.Internal;
+using RealtimeEvents.Testing;
+
+namespace RealtimeEvents.Tests.Internal;
+
+public sealed class AsyncSignalTests
+{
+    [Fact]
+    public async Task SetBeforeWait_CompletesTheWaitAtOnce()
+    {
+        var signal = new AsyncSignal();
+        signal.Set();
+        Assert.True(signal.IsSet);
+
+        var wait = signal.WaitAsync();
+
+        Assert.True(wait.IsCompletedSuccessfully);
+        await wait;
+        Assert.False(signal.IsSet);
+    }
+
+    [Fact]
+    public async Task WaitThenSet_CompletesTheWait()
+    {
+        var signal = new AsyncSignal();
+        var wait = signal.WaitAsync().AsTask();
+        Assert.False(wait.IsCompleted);
+
+        signal.Set();
+
+        await wait.WithTimeout();
+        Assert.False(signal.IsSet); // the waiter consumed it
+    }
+
+    [Fact]
+    public async Task ManySets_WithoutAWaiter_WakeOnce()
+    {
+        var signal = new AsyncSignal();
+        signal.Set();
+        signal.Set();
+        signal.Set();
+
+        await signal.WaitAsync().AsTask().WithTimeout();
+        var second = signal.WaitAsync().AsTask();
+
+        Assert.False(second.IsCompleted);
+        signal.Set();
+        await second.WithTimeout();
+    }
+
+    [Fact]
+    public async Task SetAfterTheWaiterWoke_IsRememberedForTheNextWait()
+    {
+        var signal = new AsyncSignal();
+        var wait = signal.WaitAsync().AsTask();
+        signal.Set();
+        signal.Set(); // the first completed the wait; this one has no waiter yet
+        await wait.WithTimeout();
+
+        Assert.True(signal.IsSet);
+        Assert.True(signal.WaitAsync().IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task CanceledBeforeWaiting_ThrowsAndKeepsARememberedSet()
+    {
+        var signal = new AsyncSignal();
+        signal.Set();
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        var canceled = signal.WaitAsync(cts.Token).AsTask();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.WithTimeout());
+        Assert.True(signal.IsSet);
+        await signal.WaitAsync().AsTask().WithTimeout();
+    }
+
+    [Fact]
+    public async Task CanceledWhileWaiting_ThrowsAndALaterWaitStillWorks()
+    {
+        var signal = new AsyncSignal();
+        using var cts = new CancellationTokenSource();
+        var wait = signal.WaitAsync(cts.Token).AsTask();
+        Assert.False(wait.IsCompleted);
+
+        await cts.CancelAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WithTimeout());
+        Assert.Equal(cts.Token, ex.CancellationToken);
+
+        signal.Set(); // no waiter now: remembered
+        await signal.WaitAsync().AsTask().WithTimeout();
+
+        var next = signal.WaitAsync().AsTask();
+        Assert.False(next.IsCompleted);
+        signal.Set();
+        await next.WithTimeout();
+    }
+
+    [Fact]
+    public async Task CancellationAfterTheWaitCompleted_DoesNotDisturbTheNextWait()
+    {
+        var signal = new AsyncSignal();
+        using var cts = new CancellationTokenSource();
+        var wait = signal.WaitAsync(cts.Token).AsTask();
+        signal.Set();
+        await wait.WithTimeout();
+
+        await cts.CancelAsync(); // its registration was released when the wait's result was taken
+
+        var next = signal.WaitAsync().AsTask();
+        Assert.False(next.IsCompleted);
+        signal.Set();
+        await next.WithTimeout();
+    }
+
+    [Fact]
+    public async Task SecondConcurrentWaiter_Throws()
+    {
+        var signal = new AsyncSignal();
+        var first = signal.WaitAsync().AsTask();
+
+        Assert.Throws<InvalidOperationException>(() => signal.WaitAsync());
+
+        signal.Set();
+        await first.WithTimeout(); // the first wait is unharmed
+    }
+
+    [Fact]
+    public async Task AWaitWhoseResultWasNotTaken_StillHoldsTheWaiterSlot()
+    {
+        var signal = new AsyncSignal();
+        var first = signal.WaitAsync();
+        signal.Set();
+        Assert.True(first.IsCompleted);
+
+        // Completed, but not yet awaited: starting another wait would reset the source under the first awaiter.
+        Assert.Throws<InvalidOperationException>(() => signal.WaitAsync());
+
+        await first;
+        Assert.False(signal.WaitAsync().IsCompleted);
+    }
+
+    [Fact]
+    public async Task AStaleWait_CannotBeAwaitedAgain()
+    {
+        var signal = new AsyncSignal();
+        var first = signal.WaitAsync();
+        signal.Set();
+        await first.AsTask().WithTimeout();
+        var second = signal.WaitAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await first);
+
+        signal.Set();
+        await second.AsTask().WithTimeout(); // the stale await did not free or complete the current wait
+    }
+
+    [Fact]
+    public async Task Continuations_NeverRunInlineInSet()
+    {
+        var signal = new AsyncSignal();
+        var inSet = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            var observed = new TaskCompletionSource<(int Thread, bool InSet)>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var waiter = WaitAndObserveAsync(signal, observed);
+
+            var setterThread = Environment.CurrentManagedThreadId;
+            Volatile.Write(ref inSet, 1);
+            signal.Set();
+            Volatile.Write(ref inSet, 0);
+
+            var (thread, duringSet) = await observed.Task.WithTimeout();
+            Assert.False(thread == setterThread && duringSet, "The waiter's continuation ran inline in Set.");
+            await waiter.WithTimeout();
+        }
+
+        async Task WaitAndObserveAsync(AsyncSignal signal, TaskCompletionSource<(int, bool)> observed)
+        {
+            await signal.WaitAsync().ConfigureAwait(false);
+            observed.SetResult((Environment.CurrentManagedThreadId, Volatile.Read(ref inSet) == 1));
+        }
+    }
+
+    [Fact]
+    public async Task Continuations_NeverRunInlineInCancel()
+    {
+        var signal = new AsyncSignal();
+        using var cts = new CancellationTokenSource();
+        var inCancel = 0;
+        var observed = new TaskCompletionSource<(int Thread, bool InCancel)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waiter = WaitAndObserveAsync(signal, cts.Token, observed);
+
+        var cancelerThread = Environment.CurrentManagedThreadId;
+        Volatile.Write(ref inCancel, 1);
+        await cts.CancelAsync();
+        Volatile.Write(ref inCancel, 0);
+
+        var (thread, duringCancel) = await observed.Task.WithTimeout();
+        Assert.False(thread == cancelerThread && duringCancel, "The waiter's continuation ran inline in the cancellation.");
+        await waiter.WithTimeout();
+
+        async Task WaitAndObserveAsync(AsyncSignal signal, CancellationToken token, TaskCompletionSource<(int, bool)> observed)
+        {
+            try
+            {
+                await signal.WaitAsync(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                observed.SetResult((Environment.CurrentManagedThreadId, Volatile.Read(ref inCancel) == 1));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A producer sets as fast as it can while the consumer waits; every item the producer publishes before a Set is seen
+    /// by the consumer after some wake-up (none is lost), and the run ends in bounded time.
+    /// </summary>
+    [Fact]
+    public async Task Stress_ProducerSets_ConsumerWaits_NoWakeUpIsLost()
+    {
+        const int Items = 200_000;
+        var signal = new AsyncSignal();
+        long published = 0;
+        using var timeout = new CancellationTokenSource(TaskTimeoutExtensions.DefaultTimeout);
+
+        var producer = Task.Factory.StartNew(() =>
+        {
+            for (var i = 1; i <= Items; i++)
+            {
+                Volatile.Write(ref published, i);
+                signal.Set();
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var wakes = 0;
+        long seen = 0;
+        while (seen < Items)
+        {
+            await signal.WaitAsync(timeout.Token);
+            wakes++;
+            seen = Volatile.Read(ref published);
+        }
+
+        await producer.WithTimeout();
+        Assert.InRange(wakes, 1, Items);
+        Assert.False(timeout.IsCancellationRequested);
+    }
+
+    /// <summary>Cancellations racing with Sets: each wait either wakes or is canceled, and no Set is ever lost.</summary>
+    [Fact]
+    public async Task Stress_SetsRacingWithCancellation_LoseNoWakeUp()
+    {
+        var signal = new AsyncSignal();
+        for (var i = 0; i < 2_000; i++)
+        {
+            using var cts = new CancellationTokenSource();
+            var wait = signal.WaitAsync(cts.Token).AsTask();
+            var setter = Task.Run(signal.Set);
+            var canceler = Task.Run(cts.Cancel);
+            await Task.WhenAll(setter, canceler).WithTimeout();
+
+            var woke = true;
+            try
+            {
+                await wait.WithTimeout();
+            }
+            catch (OperationCanceledException)
+            {
+                woke = false;
+            }
+
+            // Woken: the Set was consumed. Canceled: the Set lost the race to the cancellation and must be remembered.
+            Assert.Equal(!woke, signal.IsSet);
+            if (!woke)
+            {
+                await signal.WaitAsync().AsTask().WithTimeout();
+            }
+        }
+    }
+}
