@@ -63,9 +63,12 @@ public sealed class LoadToolSmokeTests : IDisposable
             Assert.Equal(JsonValueKind.Object, stall.ValueKind);
             if (name!.StartsWith("re-", StringComparison.Ordinal))
             {
-                // RealtimeEvents' promise: a client that stops reading never holds up the publisher.
-                Assert.False(stall.GetProperty("publisherBlocked").GetBoolean(), $"{name}: the publisher was blocked by a stalled client.\n{stdout}");
-                Assert.Equal(0, stall.GetProperty("step").GetProperty("missing").GetInt64());
+                // RealtimeEvents' promise: a client that stops reading never holds up the publisher. (Whether a call took
+                // 100 ms is left to the report: on a busy CI machine a thread can lose the CPU that long for other reasons.)
+                var step = stall.GetProperty("step");
+                Assert.False(step.GetProperty("timedOut").GetBoolean(), $"{name}: the publisher was held up by a stalled client.\n{stdout}");
+                Assert.Equal(Math.Round(step.GetProperty("rate").GetDouble() * step.GetProperty("seconds").GetDouble()), step.GetProperty("published").GetInt64());
+                Assert.Equal(0, step.GetProperty("missing").GetInt64());
             }
         }
 

@@ -20,7 +20,8 @@ internal static class RunCommand
           --event-bytes N          about how large one event's JSON is (200)
           --step-seconds S         publishing time of each max-rate search step (short 0.5, full 3)
           --latency-seconds S      publishing time of each latency run (short 0.5, full 5)
-          --stall-seconds S        publishing time of the stalled-client run (short 1, full 10)
+          --stall-seconds S        publishing time of the stalled-client run (short 1, full 60: the kernel buffers
+                                   about 4 MB per connection here before a server sees the stall)
           --warmup-seconds S       warm-up before the search (short 0.3, full 2)
           --start-rate R           first rate of the search, events/s (default 20,000 / clients)
           --max-steps N            doubling steps of the search (short 3, full 14)
