@@ -22,17 +22,21 @@ namespace RealtimeEvents.Internal;
 /// </para>
 /// <para>
 /// Continuations always run asynchronously: <see cref="Set"/> is called by the dispatcher, which must never run a send
-/// loop inline.
+/// loop inline. The signal queues itself to the thread pool's global queue and completes the wait there, running the
+/// continuation on that worker. It does not use the core's own asynchronous mode, which queues the continuation to the
+/// local queue of the thread that completes it: one event to a thousand subscribers would put a thousand send loops on
+/// the dispatcher's worker, to be run by it or stolen one by one, which showed as latency under load.
 /// </para>
 /// </remarks>
-internal sealed class AsyncSignal : IValueTaskSource
+internal sealed class AsyncSignal : IValueTaskSource, IThreadPoolWorkItem
 {
     private const int Idle = 0;
     private const int Signaled = 1;
     private const int Waiting = 2;
 
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core; // continuations run inline in Execute, on a pool worker
     private CancellationTokenRegistration _registration;
+    private CancellationToken _canceledBy; // set by Cancel before it queues the completion
     private int _state;
     private int _waiterActive; // 1 from WaitAsync until the returned task's result is taken
 
@@ -58,7 +62,8 @@ internal sealed class AsyncSignal : IValueTaskSource
                 default:
                     if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
                     {
-                        _core.SetResult(true); // the continuation is queued, never run on this thread
+                        _canceledBy = default;
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // completes the wait there, never on this thread
                         return;
                     }
 
@@ -139,11 +144,25 @@ internal sealed class AsyncSignal : IValueTaskSource
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
 
+    /// <summary>Completes the wait that <see cref="Set"/> or a cancellation took out of <c>Waiting</c>; runs on a pool worker.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (_canceledBy.IsCancellationRequested)
+        {
+            _core.SetException(new OperationCanceledException(_canceledBy));
+        }
+        else
+        {
+            _core.SetResult(true);
+        }
+    }
+
     private void Cancel(CancellationToken token)
     {
         if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
         {
-            _core.SetException(new OperationCanceledException(token));
+            _canceledBy = token;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // the canceling thread never runs the waiter either
         }
 
         // Otherwise a Set completed the wait first: it succeeds, and the cancellation is moot.

@@ -132,7 +132,10 @@ public sealed class AsyncSignalTests
     {
         var signal = new AsyncSignal();
         var first = signal.WaitAsync();
+        var completed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.GetAwaiter().OnCompleted(completed.SetResult); // observes the completion without taking the result
         signal.Set();
+        await completed.Task.WithTimeout(); // Set completes the wait on a pool worker
         Assert.True(first.IsCompleted);
 
         // Completed, but not yet awaited: starting another wait would reset the source under the first awaiter.
