@@ -87,48 +87,56 @@ internal sealed partial class WebSocketConnection
         var length = 0;
         var fragments = 0;
         var binary = start.MessageType == WebSocketMessageType.Binary;
-        if (start.EndOfMessage)
+        try
         {
-            return (binary ? Inbound.Binary : Inbound.Text, 0, buffer); // an empty message, whole already
-        }
-
-        while (true)
-        {
-            if (length == buffer.Length)
+            if (start.EndOfMessage)
             {
-                if (buffer.Length > Options.MaxMessageBytes)
+                return (binary ? Inbound.Binary : Inbound.Text, 0, buffer); // an empty message, whole already
+            }
+
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length > Options.MaxMessageBytes)
+                    {
+                        return (Inbound.TooLarge, length, buffer);
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Options.MaxMessageBytes + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(length), Aborted).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return (Inbound.Close, 0, buffer);
+                }
+
+                length += result.Count;
+                binary |= result.MessageType == WebSocketMessageType.Binary;
+                if (length > Options.MaxMessageBytes)
                 {
                     return (Inbound.TooLarge, length, buffer);
                 }
 
-                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Options.MaxMessageBytes + 1));
-                buffer.AsSpan(0, length).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
+                if (++fragments > MaxFragmentsPerMessage)
+                {
+                    return (Inbound.TooFragmented, length, buffer);
+                }
 
-            var result = await _socket.ReceiveAsync(buffer.AsMemory(length), Aborted).ConfigureAwait(false);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (Inbound.Close, 0, buffer);
+                if (result.EndOfMessage)
+                {
+                    return (binary ? Inbound.Binary : Inbound.Text, length, buffer);
+                }
             }
-
-            length += result.Count;
-            binary |= result.MessageType == WebSocketMessageType.Binary;
-            if (length > Options.MaxMessageBytes)
-            {
-                return (Inbound.TooLarge, length, buffer);
-            }
-
-            if (++fragments > MaxFragmentsPerMessage)
-            {
-                return (Inbound.TooFragmented, length, buffer);
-            }
-
-            if (result.EndOfMessage)
-            {
-                return (binary ? Inbound.Binary : Inbound.Text, length, buffer);
-            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer); // the read failed (client gone, aborted): the caller gets no buffer to return
+            throw;
         }
     }
 

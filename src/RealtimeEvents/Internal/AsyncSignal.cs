@@ -9,36 +9,29 @@ namespace RealtimeEvents.Internal;
 /// </summary>
 /// <remarks>
 /// <para>
-/// One state word, changed only by compare-and-swap, decides every race: <c>Idle</c>, <c>Signaled</c> (a Set with no
-/// waiter, remembered) or <c>Waiting</c> (a waiter's <see cref="ManualResetValueTaskSourceCore{TResult}"/> is armed). Only
-/// the thread that moves the state out of <c>Waiting</c> (a Set, or the wait's cancellation) completes the waiter, so it is
-/// completed exactly once, and a Set that loses to a cancellation finds <c>Idle</c> and is remembered instead of lost.
+/// One field, changed only by compare-and-swap, decides every race: <see langword="null"/> (idle), a marker (a Set with
+/// no waiter, remembered), or the armed <see cref="Waiter"/>. Whoever swaps a waiter out of it (a Set, or that waiter's
+/// own cancellation) completes that waiter, so each wait completes exactly once, a late cancellation of an earlier wait
+/// can never touch a later one, and a Set that loses to a cancellation finds the field idle and is remembered.
 /// </para>
 /// <para>
-/// A separate flag holds the single waiter's slot from <see cref="WaitAsync"/> until the returned task's result is taken.
-/// Releasing it only then means the source is never reset while the previous awaiter may still read it, and disposing the
-/// cancellation registration there (which waits for a callback that is running) means a late cancellation of one wait can
-/// never complete the next.
+/// A waiter is reused once its result has been taken. A wait that completed but was never awaited (a caller that
+/// cancelled a wait and moved on) does not hold up the next wait: that one gets a new waiter.
 /// </para>
 /// <para>
-/// Continuations always run asynchronously: <see cref="Set"/> is called by the dispatcher, which must never run a send
-/// loop inline. The signal queues itself to the thread pool's global queue and completes the wait there, running the
-/// continuation on that worker. It does not use the core's own asynchronous mode, which queues the continuation to the
-/// local queue of the thread that completes it: one event to a thousand subscribers would put a thousand send loops on
-/// the dispatcher's worker, to be run by it or stolen one by one, which showed as latency under load.
+/// Continuations always run on a thread-pool worker, never inline in <see cref="Set"/> (called by the dispatcher, which
+/// must not run a send loop) or in a cancellation. A waiter queues itself to the pool's global queue and completes the
+/// wait there. It does not use <see cref="ManualResetValueTaskSourceCore{TResult}"/>'s asynchronous mode, which queues to
+/// the local queue of the completing thread: one event to a thousand subscribers would put a thousand send loops on the
+/// dispatcher's worker, to be run by it or stolen one by one, which showed as latency under load.
 /// </para>
 /// </remarks>
-internal sealed class AsyncSignal : IValueTaskSource, IThreadPoolWorkItem
+internal sealed class AsyncSignal
 {
-    private const int Idle = 0;
-    private const int Signaled = 1;
-    private const int Waiting = 2;
+    private static readonly object Signaled = new();
 
-    private ManualResetValueTaskSourceCore<bool> _core; // continuations run inline in Execute, on a pool worker
-    private CancellationTokenRegistration _registration;
-    private CancellationToken _canceledBy; // set by Cancel before it queues the completion
-    private int _state;
-    private int _waiterActive; // 1 from WaitAsync until the returned task's result is taken
+    private object? _state; // null: idle; Signaled: remembered; a Waiter: armed
+    private Waiter? _last;  // the most recent waiter, reused once its result was taken
 
     /// <summary>Gets whether a Set is remembered that no wait has consumed yet.</summary>
     public bool IsSet => Volatile.Read(ref _state) == Signaled;
@@ -48,123 +41,145 @@ internal sealed class AsyncSignal : IValueTaskSource, IThreadPoolWorkItem
     {
         while (true)
         {
-            switch (Volatile.Read(ref _state))
+            var state = Volatile.Read(ref _state);
+            if (state == Signaled)
             {
-                case Signaled:
-                    return;
-                case Idle:
-                    if (Interlocked.CompareExchange(ref _state, Signaled, Idle) == Idle)
-                    {
-                        return;
-                    }
+                return;
+            }
 
-                    break;
-                default:
-                    if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
-                    {
-                        _canceledBy = default;
-                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // completes the wait there, never on this thread
-                        return;
-                    }
-
-                    break; // the wait was canceled meanwhile: go round and remember the wake-up
+            if (Interlocked.CompareExchange(ref _state, state is Waiter ? null : Signaled, state) == state)
+            {
+                (state as Waiter)?.Complete(default);
+                return;
             }
         }
     }
 
     /// <summary>
-    /// Waits for a Set, consuming it: completes at once when one is remembered. Only one wait may be outstanding: the
-    /// previous one's task must have been awaited before the next starts.
+    /// Waits for a Set, consuming it: completes at once when one is remembered. One wait may be armed at a time; a wait
+    /// that was cancelled or completed need not be awaited before the next one starts.
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait (with <see cref="OperationCanceledException"/>); the signal stays usable.</param>
-    /// <returns>A task that completes on the wake-up; await it exactly once.</returns>
-    /// <exception cref="InvalidOperationException">Another wait is outstanding.</exception>
+    /// <returns>A task that completes on the wake-up; await it at most once.</returns>
+    /// <exception cref="InvalidOperationException">Another wait is armed and has not completed.</exception>
     public ValueTask WaitAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.CompareExchange(ref _waiterActive, 1, 0) != 0)
+        if (Volatile.Read(ref _state) is Waiter)
         {
-            throw new InvalidOperationException("AsyncSignal has a single waiter: the previous wait has not completed and been awaited.");
+            throw new InvalidOperationException("AsyncSignal has a single waiter: another wait is still waiting.");
         }
 
         if (cancellationToken.IsCancellationRequested)
         {
-            Volatile.Write(ref _waiterActive, 0);
             return ValueTask.FromCanceled(cancellationToken); // a remembered Set stays for the next wait
         }
 
-        if (Interlocked.CompareExchange(ref _state, Idle, Signaled) == Signaled)
+        if (Interlocked.CompareExchange(ref _state, null, Signaled) == Signaled)
         {
-            Volatile.Write(ref _waiterActive, 0);
             return default;
         }
 
-        // No one else touches the source now: the previous waiter has taken its result, and no Set or cancellation
-        // completes it until the state says Waiting.
-        _core.Reset();
-        var version = _core.Version;
-        if (Interlocked.CompareExchange(ref _state, Waiting, Idle) != Idle)
+        var waiter = _last is { IsReusable: true } last ? last : _last = new Waiter(this);
+        var version = waiter.Arm();
+        var state = Interlocked.CompareExchange(ref _state, waiter, null);
+        if (state is not null)
         {
-            // A Set arrived since the check above; the state is Signaled and only a waiter moves it back.
-            Volatile.Write(ref _state, Idle);
-            Volatile.Write(ref _waiterActive, 0);
+            waiter.Disarm();
+            if (state is Waiter)
+            {
+                throw new InvalidOperationException("AsyncSignal has a single waiter: another wait is still waiting.");
+            }
+
+            // A Set arrived since the check above: consume it instead of waiting. Only a waiter moves it back to idle.
+            Volatile.Write(ref _state, null);
             return default;
         }
 
         if (cancellationToken.CanBeCanceled)
         {
-            // May run the callback right here if the token was canceled just now; the task is then already canceled.
-            _registration = cancellationToken.UnsafeRegister(static (state, token) => ((AsyncSignal)state!).Cancel(token), this);
+            waiter.Register(cancellationToken);
         }
 
-        return new ValueTask(this, version);
+        return new ValueTask(waiter, version);
     }
 
-    void IValueTaskSource.GetResult(short token)
+    /// <summary>Cancels <paramref name="waiter"/> if it is still the armed one; a Set that took it first wins.</summary>
+    private void Cancel(Waiter waiter, CancellationToken token)
     {
-        // Throws for a stale or premature token before anything is released: a stale task cannot free a newer wait's slot.
-        if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        if (Interlocked.CompareExchange(ref _state, null, waiter) == waiter)
         {
-            throw new InvalidOperationException("The wait has not completed.");
-        }
-
-        try
-        {
-            _core.GetResult(token);
-        }
-        finally
-        {
-            _registration.Dispose(); // waits for a cancellation callback that is running, so it cannot touch the next wait
-            _registration = default;
-            Volatile.Write(ref _waiterActive, 0);
+            waiter.Complete(token);
         }
     }
 
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
-
-    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
-
-    /// <summary>Completes the wait that <see cref="Set"/> or a cancellation took out of <c>Waiting</c>; runs on a pool worker.</summary>
-    void IThreadPoolWorkItem.Execute()
+    /// <summary>One wait: the value-task source its caller awaits, completed from a thread-pool work item.</summary>
+    private sealed class Waiter(AsyncSignal owner) : IValueTaskSource, IThreadPoolWorkItem
     {
-        if (_canceledBy.IsCancellationRequested)
-        {
-            _core.SetException(new OperationCanceledException(_canceledBy));
-        }
-        else
-        {
-            _core.SetResult(true);
-        }
-    }
+        private ManualResetValueTaskSourceCore<bool> _core; // continuations run inline in Execute, on a pool worker
+        private CancellationTokenRegistration _registration;
+        private CancellationToken _canceledBy;
+        private int _reusable = 1; // 0 from Arm until the result is taken (or the arming is undone)
 
-    private void Cancel(CancellationToken token)
-    {
-        if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
+        public bool IsReusable => Volatile.Read(ref _reusable) == 1;
+
+        public short Arm()
         {
-            _canceledBy = token;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // the canceling thread never runs the waiter either
+            Volatile.Write(ref _reusable, 0);
+            _core.Reset();
+            _canceledBy = default;
+            return _core.Version;
         }
 
-        // Otherwise a Set completed the wait first: it succeeds, and the cancellation is moot.
+        public void Disarm() => Volatile.Write(ref _reusable, 1);
+
+        public void Register(CancellationToken token) =>
+            // May run the callback right here if the token was canceled just now; the wait is then completed as canceled.
+            _registration = token.UnsafeRegister(static (state, token) => { var w = (Waiter)state!; w.CancelFromToken(token); }, this);
+
+        /// <summary>Completes the wait on a pool worker: canceled when <paramref name="canceledBy"/> is set, else woken.</summary>
+        public void Complete(CancellationToken canceledBy)
+        {
+            _canceledBy = canceledBy;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        void IThreadPoolWorkItem.Execute()
+        {
+            if (_canceledBy.IsCancellationRequested)
+            {
+                _core.SetException(new OperationCanceledException(_canceledBy));
+            }
+            else
+            {
+                _core.SetResult(true);
+            }
+        }
+
+        void IValueTaskSource.GetResult(short token)
+        {
+            // Throws for a stale or premature token before anything is released: a stale task cannot free a newer wait.
+            if (_core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+            {
+                throw new InvalidOperationException("The wait has not completed.");
+            }
+
+            try
+            {
+                _core.GetResult(token);
+            }
+            finally
+            {
+                _registration.Dispose(); // waits for a cancellation callback that is running
+                _registration = default;
+                Volatile.Write(ref _reusable, 1);
+            }
+        }
+
+        ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+        void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        private void CancelFromToken(CancellationToken token) => owner.Cancel(this, token);
     }
 }

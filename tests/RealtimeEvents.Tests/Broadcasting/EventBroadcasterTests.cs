@@ -182,6 +182,25 @@ public sealed class EventBroadcasterTests
     }
 
     [Fact]
+    public async Task AWaitCancelledAndNeverAwaited_DoesNotStopTheReaderWaitingAgain()
+    {
+        // A reader that gives up on a wait (Task.WhenAny with a timeout, then cancel) and waits again at once.
+        await using var fixture = new BroadcasterFixture();
+        await using var subscription = await fixture.Broadcaster.SubscribeAsync(Topics("executions/**")).WithTimeout();
+        using var cts = new CancellationTokenSource();
+        var abandoned = subscription.WaitToReadAsync(cts.Token).AsTask();
+        await cts.CancelAsync();
+
+        var next = subscription.WaitToReadAsync().AsTask();
+        await fixture.Broadcaster.PublishAsync(BroadcasterFixture.Draft(1));
+
+        Assert.True(await next.WithTimeout());
+        Assert.True(subscription.TryRead(out var item));
+        Assert.NotNull(item.Event);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned).WithTimeout();
+    }
+
+    [Fact]
     public async Task Dispose_Unsubscribes_AndTheReaderSeesTheEnd()
     {
         await using var fixture = new BroadcasterFixture();

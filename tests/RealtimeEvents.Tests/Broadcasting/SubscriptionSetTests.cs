@@ -75,6 +75,26 @@ public sealed class SubscriptionSetTests
     }
 
     [Fact]
+    public async Task AWaitCancelledAndNeverAwaited_DoesNotStopTheReaderWaitingAgain()
+    {
+        await using var fixture = new BroadcasterFixture();
+        using var set = new SubscriptionSet();
+        Assert.True(set.TryAdd(await SubscribeAsync(fixture, "a", "tasks/a")));
+        Assert.Empty(Drain(set)); // arms the new member, so the set has nothing to report until an event arrives
+        using var cts = new CancellationTokenSource();
+        var abandoned = set.WaitToReadAsync(cts.Token).AsTask();
+        Assert.False(abandoned.IsCompleted);
+        await cts.CancelAsync();
+
+        var next = set.WaitToReadAsync().AsTask();
+        await PublishAsync(fixture, "tasks/a");
+
+        await next.WithTimeout();
+        Assert.Equal("a", Assert.Single(Drain(set)).Id);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned).WithTimeout();
+    }
+
+    [Fact]
     public async Task ItemsAvailableInSeveralSubscriptions_AreAllReadAfterOneWait()
     {
         await using var fixture = new BroadcasterFixture();

@@ -128,7 +128,7 @@ public sealed class AsyncSignalTests
     }
 
     [Fact]
-    public async Task AWaitWhoseResultWasNotTaken_StillHoldsTheWaiterSlot()
+    public async Task AWaitThatCompletedButWasNotAwaited_DoesNotHoldUpTheNext()
     {
         var signal = new AsyncSignal();
         var first = signal.WaitAsync();
@@ -136,13 +136,49 @@ public sealed class AsyncSignalTests
         first.GetAwaiter().OnCompleted(completed.SetResult); // observes the completion without taking the result
         signal.Set();
         await completed.Task.WithTimeout(); // Set completes the wait on a pool worker
-        Assert.True(first.IsCompleted);
 
-        // Completed, but not yet awaited: starting another wait would reset the source under the first awaiter.
-        Assert.Throws<InvalidOperationException>(() => signal.WaitAsync());
+        var second = signal.WaitAsync(); // a new waiter: the first one's source is left alone for its awaiter
+        Assert.False(second.IsCompleted);
 
-        await first;
-        Assert.False(signal.WaitAsync().IsCompleted);
+        await first; // its result is intact
+        signal.Set();
+        await second.AsTask().WithTimeout();
+    }
+
+    [Fact]
+    public async Task ACancelledWaitThatIsNeverAwaited_DoesNotHoldUpTheNext()
+    {
+        // The retry loop of a caller that gives up on a wait (Task.WhenAny with a timeout) and waits again at once.
+        var signal = new AsyncSignal();
+        for (var round = 0; round < 100; round++)
+        {
+            using var cts = new CancellationTokenSource();
+            var abandoned = signal.WaitAsync(cts.Token).AsTask();
+            await cts.CancelAsync();
+
+            var next = signal.WaitAsync().AsTask();
+            Assert.False(next.IsCompleted);
+            signal.Set();
+            await next.WithTimeout();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned).WithTimeout();
+        }
+    }
+
+    [Fact]
+    public async Task ALateCancellationOfAnAbandonedWait_DoesNotTouchTheNext()
+    {
+        var signal = new AsyncSignal();
+        using var cts = new CancellationTokenSource();
+        var first = signal.WaitAsync(cts.Token).AsTask();
+        signal.Set();
+        await first.WithTimeout();
+
+        var second = signal.WaitAsync().AsTask();
+        await cts.CancelAsync(); // the first wait's registration is gone; nothing may cancel or wake the second
+
+        Assert.False(second.IsCompleted);
+        signal.Set();
+        await second.WithTimeout();
     }
 
     [Fact]
