@@ -139,7 +139,7 @@ public sealed class SubscriptionSet : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when there is something to do.</returns>
-    /// <exception cref="InvalidOperationException">Another wait of this set has not completed: the set has one reader.</exception>
+    /// <exception cref="InvalidOperationException">Another wait of this set is still waiting: the set has one reader.</exception>
     public async ValueTask WaitToReadAsync(CancellationToken cancellationToken = default)
     {
         while (true)
