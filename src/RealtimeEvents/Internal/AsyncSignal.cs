@@ -79,7 +79,8 @@ internal sealed class AsyncSignal
             return default;
         }
 
-        var waiter = _last is { IsReusable: true } last ? last : _last = new Waiter(this);
+        // Claimed by compare-and-swap: two racing calls never arm (and reset) the same waiter.
+        var waiter = _last is { } last && last.TryClaim() ? last : _last = new Waiter(this);
         var version = waiter.Arm();
         var state = Interlocked.CompareExchange(ref _state, waiter, null);
         if (state is not null)
@@ -90,8 +91,13 @@ internal sealed class AsyncSignal
                 throw new InvalidOperationException("AsyncSignal has a single waiter: another wait is still waiting.");
             }
 
-            // A Set arrived since the check above: consume it instead of waiting. Only a waiter moves it back to idle.
-            Volatile.Write(ref _state, null);
+            // A Set arrived since the check above: consume it instead of waiting. Swapped, not written: a racing wait
+            // may have consumed it and armed its own waiter, which a plain write would orphan.
+            if (Interlocked.CompareExchange(ref _state, null, Signaled) != Signaled)
+            {
+                throw new InvalidOperationException("AsyncSignal has a single waiter: another wait is still waiting.");
+            }
+
             return default;
         }
 
@@ -118,19 +124,23 @@ internal sealed class AsyncSignal
         private ManualResetValueTaskSourceCore<bool> _core; // continuations run inline in Execute, on a pool worker
         private CancellationTokenRegistration _registration;
         private CancellationToken _canceledBy;
-        private int _reusable = 1; // 0 from Arm until the result is taken (or the arming is undone)
+        private const int Free = int.MinValue;      // reusable: the last wait's result was taken (or the arming undone)
+        private const int Busy = int.MinValue + 1;  // claimed by a WaitAsync that is arming it, or a GetResult releasing it
+        private int _outstanding = Busy;            // else the version of the wait whose result is not taken yet
 
-        public bool IsReusable => Volatile.Read(ref _reusable) == 1;
+        public bool TryClaim() => Interlocked.CompareExchange(ref _outstanding, Busy, Free) == Free;
 
+        /// <summary>Prepares a claimed waiter for a new wait.</summary>
         public short Arm()
         {
-            Volatile.Write(ref _reusable, 0);
             _core.Reset();
             _canceledBy = default;
-            return _core.Version;
+            var version = _core.Version;
+            Volatile.Write(ref _outstanding, version);
+            return version;
         }
 
-        public void Disarm() => Volatile.Write(ref _reusable, 1);
+        public void Disarm() => Volatile.Write(ref _outstanding, Free);
 
         public void Register(CancellationToken token) =>
             // May run the callback right here if the token was canceled just now; the wait is then completed as canceled.
@@ -163,6 +173,13 @@ internal sealed class AsyncSignal
                 throw new InvalidOperationException("The wait has not completed.");
             }
 
+            // Exactly one GetResult per wait takes it: a second await of the same task, or a stale one racing with the
+            // next arming, throws here without releasing anything.
+            if (Interlocked.CompareExchange(ref _outstanding, Busy, token) != token)
+            {
+                throw new InvalidOperationException("The wait's result was already taken.");
+            }
+
             try
             {
                 _core.GetResult(token);
@@ -171,7 +188,7 @@ internal sealed class AsyncSignal
             {
                 _registration.Dispose(); // waits for a cancellation callback that is running
                 _registration = default;
-                Volatile.Write(ref _reusable, 1);
+                Volatile.Write(ref _outstanding, Free);
             }
         }
 

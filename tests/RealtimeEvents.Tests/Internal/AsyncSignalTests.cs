@@ -320,4 +320,42 @@ public sealed class AsyncSignalTests
             }
         }
     }
+
+    [Fact]
+    public async Task AConsumedWait_CannotBeAwaitedAgain_EvenBeforeTheNextWait()
+    {
+        // Found in review: GetResult released the waiter without checking that this wait's result was still untaken.
+        var signal = new AsyncSignal();
+        var first = signal.WaitAsync();
+        var completed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        first.GetAwaiter().OnCompleted(completed.SetResult);
+        signal.Set();
+        await completed.Task.WithTimeout();
+
+#pragma warning disable xUnit1031 // taking the result synchronously, twice, is what is under test
+        first.GetAwaiter().GetResult(); // takes the result: the waiter may now be reused
+        Assert.Throws<InvalidOperationException>(() => first.GetAwaiter().GetResult());
+#pragma warning restore xUnit1031
+    }
+
+    [Fact]
+    public async Task TwoWaitsStartedAtOnce_TheOneThatIsAcceptedStillWorks()
+    {
+        // Found in review: two racing WaitAsync calls could arm the same reusable waiter, breaking the accepted wait.
+        var signal = new AsyncSignal();
+        for (var round = 0; round < 2_000; round++)
+        {
+            using var go = new Barrier(2);
+            ValueTask? a = null, b = null;
+            var ta = Task.Factory.StartNew(() => { go.SignalAndWait(); try { a = signal.WaitAsync(); } catch (InvalidOperationException) { } }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var tb = Task.Factory.StartNew(() => { go.SignalAndWait(); try { b = signal.WaitAsync(); } catch (InvalidOperationException) { } }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            await Task.WhenAll(ta, tb).WithTimeout();
+
+            Assert.True(a is null || b is null, $"round {round}: both waits were accepted");
+            var accepted = a ?? b;
+            Assert.True(accepted is not null, $"round {round}: neither wait was accepted");
+            signal.Set();
+            await accepted.Value.AsTask().WithTimeout(); // must wake, not throw, not hang
+        }
+    }
 }
