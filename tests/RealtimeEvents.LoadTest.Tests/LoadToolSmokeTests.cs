@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
@@ -69,6 +70,19 @@ public sealed class LoadToolSmokeTests : IDisposable
                 Assert.False(step.GetProperty("timedOut").GetBoolean(), $"{name}: the publisher was held up by a stalled client.\n{stdout}");
                 Assert.Equal(Math.Round(step.GetProperty("rate").GetDouble() * step.GetProperty("seconds").GetDouble()), step.GetProperty("published").GetInt64());
                 Assert.Equal(0, step.GetProperty("missing").GetInt64());
+            }
+            else if (name == "handrolled")
+            {
+                // Positive control: the stalled client must back up into the server (its socket gets a small send buffer)
+                // within the run, or the check above proves nothing. The hand-rolled loop awaits each socket in turn, so
+                // once the stalled one's buffers are full (about 600 events of ~220 bytes here) the publisher waits for
+                // good and times out. Short mode's stall publishes rate × 1 s: 2,000 events when the search reaches its
+                // 4,000/s cap, as it does even on a busy 2-core machine; below 1,000 events the buffers might not fill.
+                var step = stall.GetProperty("step");
+                Assert.True(
+                    step.GetProperty("rate").GetDouble() * step.GetProperty("seconds").GetDouble() < 1000 ||
+                        step.GetProperty("timedOut").GetBoolean() || step.GetProperty("maxPublishMilliseconds").GetDouble() >= 1000,
+                    $"handrolled: a stalled client did not hold up the sequential broadcast, so the stall does not reach the server.\n{stdout}");
             }
         }
 
@@ -141,18 +155,13 @@ public sealed class LoadToolSmokeTests : IDisposable
         }
     }
 
+    /// <summary>The tool this build built: its path is stamped into this assembly at build time (see the csproj).</summary>
     private static string FindTool()
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "RealtimeEvents.sln")))
-            {
-                var dll = Path.Combine(directory.FullName, "benchmarks", "RealtimeEvents.LoadTest", "bin", configuration, "net10.0", "RealtimeEvents.LoadTest.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the load tool first ({configuration}): {dll} is missing.", dll);
-            }
-        }
-
-        throw new DirectoryNotFoundException("The repository (RealtimeEvents.sln) was not found above " + AppContext.BaseDirectory);
+        var dll = typeof(LoadToolSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "LoadToolPath")?.Value;
+        return string.IsNullOrEmpty(dll)
+            ? throw new InvalidOperationException("The load tool's path was not stamped into the test assembly (LoadToolPath); rebuild the test project.")
+            : File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the load tool first: {dll} is missing.", dll);
     }
 }

@@ -13,12 +13,16 @@ internal sealed class ClientContext : IDisposable
     public ClientContext(Scenario scenario, Uri baseUrl, int sourceAddresses, int stallCandidates)
     {
         Scenario = scenario;
+        StallCandidates = stallCandidates;
         Target = new Uri(baseUrl, scenario.Path());
         Handlers = new SourceAddressHandlers(sourceAddresses, stallCandidates);
         StallForever = Task.Delay(Timeout.Infinite, _shutdown.Token);
     }
 
     public Scenario Scenario { get; }
+
+    /// <summary>Clients 0 .. N-1 are the stall candidates (their own source address, small buffers).</summary>
+    public int StallCandidates { get; }
 
     /// <summary>The scenario's endpoint (http:// form; WebSocket clients switch the scheme).</summary>
     public Uri Target { get; }

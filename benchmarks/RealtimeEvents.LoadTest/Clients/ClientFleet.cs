@@ -5,7 +5,7 @@ namespace RealtimeEvents.LoadTest.Clients;
 
 /// <summary>
 /// All the clients of the process: connects them with bounded concurrency, keeps SignalR connections alive, and
-/// answers the commands (<c>reset</c>, <c>report</c>, <c>wait</c>, <c>stall</c>) over the connected ones.
+/// answers the commands (<c>reset</c>, <c>report</c>, <c>count</c>, <c>wait</c>, <c>stall</c>) over the connected ones.
 /// </summary>
 internal sealed class ClientFleet
 {
@@ -41,9 +41,7 @@ internal sealed class ClientFleet
         for (var i = 0; i < _clients.Length; i++)
         {
             await slots.WaitAsync(_context.ShuttingDown);
-            LoadClient client = _context.Scenario == Scenario.RealtimeSse
-                ? new SseLoadClient(i, _context)
-                : new WebSocketLoadClient(i, _context);
+            var client = Create(i);
             _clients[i] = client;
             attempts[i] = ConnectOneAsync(client, slots);
         }
@@ -107,6 +105,21 @@ internal sealed class ClientFleet
             Latency: LatencyHistogram.Summarize(totals.Buckets, totals.MaxUs));
     }
 
+    /// <summary>The reading clients' received total only (no latency merge): cheap enough to ask for every second during a run.</summary>
+    public ClientReply Count()
+    {
+        long received = 0;
+        foreach (var client in Connected())
+        {
+            if (!client.IsStalled)
+            {
+                received += client.Stats.Received;
+            }
+        }
+
+        return new ClientReply("count", Received: received);
+    }
+
     /// <summary>Waits until every reading, connected client has seen <paramref name="expectedLastN"/>, or the timeout.</summary>
     public async Task<ClientReply> WaitAsync(long expectedLastN, TimeSpan timeout)
     {
@@ -133,19 +146,63 @@ internal sealed class ClientFleet
         }
     }
 
-    /// <summary>The first <paramref name="count"/> connected clients stop reading (for good).</summary>
-    public void Stall(int count)
+    /// <summary>
+    /// The first <paramref name="count"/> connected clients stop reading (for good): the stall candidates first. A stall
+    /// candidate the server dropped before (a hand-rolled send cancelled by an overloaded step's deadline aborts its
+    /// socket, and the small-buffer client is the one such a send most often waits on) is connected again first, so the
+    /// stalled client is always one with the small buffers; a dropped client is never "stalled".
+    /// </summary>
+    public async Task<ClientReply> StallAsync(int count)
     {
-        foreach (var client in Connected())
+        var stalled = 0;
+        var notes = new List<string>();
+        for (var i = 0; i < _clients.Length && stalled < count; i++)
         {
-            if (count-- <= 0)
+            if (_clients[i] is not { } client || client.IsStalled)
             {
-                break;
+                continue;
             }
 
-            client.Stall();
+            var alive = client.IsConnected && !client.IsDisconnected;
+            if (!alive && i < _context.StallCandidates)
+            {
+                var fresh = Create(i);
+                var error = await fresh.ConnectAsync(ConnectTimeout);
+                if (error is not null)
+                {
+                    notes.Add($"stall candidate {i} was disconnected and could not connect again: {error}");
+                    continue;
+                }
+
+                _clients[i] = client = fresh;
+                alive = true;
+                notes.Add($"stall candidate {i} had been disconnected by the server; connected it again");
+            }
+
+            if (alive)
+            {
+                if (i >= _context.StallCandidates)
+                {
+                    notes.Add($"client {i} is not a stall candidate (its buffers autotune)");
+                }
+
+                client.Stall();
+                stalled++;
+            }
         }
+
+        var disconnected = Connected().Count(c => c.IsDisconnected);
+        var message = notes.Count == 0 ? null : string.Join("; ", notes);
+        if (message is not null)
+        {
+            Console.Error.WriteLine($"clients: stall: {message}");
+        }
+
+        return new ClientReply("ok", Stalled: stalled, Disconnected: disconnected, Message: message);
     }
+
+    private LoadClient Create(int index) =>
+        _context.Scenario == Scenario.RealtimeSse ? new SseLoadClient(index, _context) : new WebSocketLoadClient(index, _context);
 
     public void AbortAll()
     {

@@ -70,17 +70,18 @@ internal static class ClientsCommand
                 return new ClientReply("ok");
             case "report":
                 return fleet.Report();
+            case "count":
+                return fleet.Count();
             case "wait" when command.TimeoutMs >= 0:
                 return await fleet.WaitAsync(command.ExpectedLastN, TimeSpan.FromMilliseconds(command.TimeoutMs));
             case "wait":
                 return new ClientReply("error", Message: "wait needs timeoutMs >= 0.");
             case "stall" when command.Count >= 0:
-                fleet.Stall(command.Count);
-                return new ClientReply("ok");
+                return await fleet.StallAsync(command.Count);
             case "stall":
                 return new ClientReply("error", Message: "stall needs count >= 0.");
             default:
-                return new ClientReply("error", Message: $"Unknown cmd '{command.Cmd}'. Valid: reset, report, wait, stall, quit.");
+                return new ClientReply("error", Message: $"Unknown cmd '{command.Cmd}'. Valid: reset, report, count, wait, stall, quit.");
         }
     }
 

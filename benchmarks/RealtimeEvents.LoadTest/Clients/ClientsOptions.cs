@@ -16,16 +16,18 @@ internal sealed class ClientsOptions
 
     public int Clients { get; private set; }
 
-    /// <summary>Connections go out from 127.0.0.1 .. 127.0.0.K, round-robin. The default value is 8.</summary>
+    /// <summary>Connections go out from 127.0.0.1 .. 127.0.0.K, round-robin (K at most 253). The default value is 8.</summary>
     public int SourceAddresses { get; private set; } = 8;
 
     /// <summary>How many connects may be in flight at once. The default value is 64.</summary>
     public int ConnectConcurrency { get; private set; } = 64;
 
     /// <summary>
-    /// The first N clients, the ones <c>stall</c> stops first, get an 8 KiB socket receive buffer (no autotuning), so
-    /// that once one stops reading the kernel's buffers fill in seconds, not after the tens of megabytes loopback
-    /// autotuning allows. The default value is 1.
+    /// The first N clients, the ones <c>stall</c> stops first, connect from 127.0.0.254 (<see cref="StallSource"/>) with
+    /// an 8 KiB socket receive buffer (no autotuning); the server gives connections from that address a 16 KiB send
+    /// buffer (no autotuning either; it would grow to tcp_wmem's max, about 4 MB). So once one stops reading, the
+    /// kernel's buffers on both ends fill after some tens of kilobytes and the server's own code sees the stall within
+    /// seconds, the same in every scenario. The default value is 1.
     /// </summary>
     public int StallCandidates { get; private set; } = 1;
 
@@ -88,7 +90,7 @@ internal sealed class ClientsOptions
 
                     break;
                 case "--source-addresses":
-                    if (!TryPositive(name, value, 1, 254, out var addresses, ref error))
+                    if (!TryPositive(name, value, 1, StallSource.MaxSourceAddresses, out var addresses, ref error))
                     {
                         return false;
                     }

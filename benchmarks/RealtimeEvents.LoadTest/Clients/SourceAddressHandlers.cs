@@ -1,12 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
+using RealtimeEvents.LoadTest.Shared;
 
 namespace RealtimeEvents.LoadTest.Clients;
 
 /// <summary>
 /// One <see cref="SocketsHttpHandler"/> per loopback source address 127.0.0.1 .. 127.0.0.K, whose sockets bind to that
 /// address before connecting, so the connections of one process spread over K × the ephemeral port range; and one more
-/// handler for the stall candidates (the first clients), whose sockets have a small fixed receive buffer.
+/// handler for the stall candidates (the first clients), whose sockets connect from their own address,
+/// <see cref="StallSource.Address"/> (127.0.0.254), with a small fixed receive buffer. The client's receive buffer alone
+/// is not enough: the server socket's send buffer autotunes up to tcp_wmem's max (about 4 MB), so the server process
+/// gives connections from that address a small fixed send buffer too (Server/StallSendBuffer.cs), in every scenario.
 /// </summary>
 internal sealed class SourceAddressHandlers : IDisposable
 {
@@ -14,7 +18,10 @@ internal sealed class SourceAddressHandlers : IDisposable
     private const int SolIp = 0;
     private const int IpBindAddressNoPort = 24;
 
-    /// <summary>A stall candidate's socket receive buffer: small and fixed, so a stalled client's backlog reaches the server in seconds.</summary>
+    /// <summary>
+    /// A stall candidate's socket receive buffer: small and fixed (no autotuning). With the server's small send buffer for
+    /// the same connections, a stalled client's backlog reaches the server's code after some tens of kilobytes.
+    /// </summary>
     private const int StallCandidateReceiveBuffer = 8 * 1024;
 
     private readonly SocketsHttpHandler[] _handlers;
@@ -22,17 +29,18 @@ internal sealed class SourceAddressHandlers : IDisposable
     private readonly HttpClient[] _clients;
     private readonly int _stallCandidates;
 
-    /// <param name="count">Source addresses 127.0.0.1 .. 127.0.0.<paramref name="count"/>.</param>
-    /// <param name="stallCandidates">Clients 0 .. N-1 connect through the extra small-buffer handler (the last one).</param>
+    /// <param name="count">Source addresses 127.0.0.1 .. 127.0.0.<paramref name="count"/> (at most <see cref="StallSource.MaxSourceAddresses"/>).</param>
+    /// <param name="stallCandidates">Clients 0 .. N-1 connect through the extra handler (the last one): from 127.0.0.254, with a small receive buffer.</param>
     public SourceAddressHandlers(int count, int stallCandidates)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, StallSource.MaxSourceAddresses);
         _stallCandidates = stallCandidates;
         _handlers = new SocketsHttpHandler[count + 1];
         _invokers = new HttpMessageInvoker[count + 1];
         _clients = new HttpClient[count + 1];
         for (var i = 0; i <= count; i++)
         {
-            var source = new IPAddress(new byte[] { 127, 0, 0, (byte)((i % count) + 1) });
+            var source = i == count ? StallSource.Address : new IPAddress(new byte[] { 127, 0, 0, (byte)(i + 1) });
             int? receiveBuffer = i == count ? StallCandidateReceiveBuffer : null;
             _handlers[i] = new SocketsHttpHandler
             {
@@ -48,7 +56,7 @@ internal sealed class SourceAddressHandlers : IDisposable
         }
     }
 
-    /// <summary>The invoker for a client's WebSocket: the small-buffer one for a stall candidate, else round-robin by index.</summary>
+    /// <summary>The invoker for a client's WebSocket: the stall candidates' one for a stall candidate, else round-robin by index.</summary>
     public HttpMessageInvoker Invoker(int clientIndex) => _invokers[HandlerIndex(clientIndex)];
 
     /// <summary>The HTTP client for a client (the same handler as <see cref="Invoker"/>).</summary>

@@ -65,9 +65,16 @@ internal static class CapacityRun
         }
     }
 
+    /// <summary>The soft limit of "N (soft) / M (hard)", if it is a number.</summary>
+    private static long? SoftLimit(string openFiles) =>
+        long.TryParse(openFiles.Split(' ', 2)[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var soft) ? soft : null;
+
     private static CapacityResult Died(Scenario scenario, RunOptions options, TextWriter log, int connected, string limit, string openFiles, int exitCode)
     {
-        var how = $"the server process died (exit code {exitCode}, see its standard error above) with about {connected:N0} connections; before that: {limit}";
+        var atLimit = SoftLimit(openFiles) is { } soft && connected >= soft * 0.98;
+        var how = atLimit
+            ? $"the server reached its open-files limit ({openFiles}): it died (exit code {exitCode}, see its standard error above) with about {connected:N0} connections, within 2 % of it; before that: {limit}"
+            : $"the server process died (exit code {exitCode}, see its standard error above) with about {connected:N0} connections; before that: {limit}";
         log.WriteLine($"   {how}");
         return new CapacityResult(scenario.Name(), options.Capacity, connected, how, openFiles, ServerExited: true, 0, 0);
     }

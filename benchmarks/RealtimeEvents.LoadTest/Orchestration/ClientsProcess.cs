@@ -55,6 +55,9 @@ internal sealed class ClientsProcess : IAsyncDisposable
 
     public Task<ClientReply> ReportAsync() => CommandAsync(new ClientCommand("report"), CommandTimeout);
 
+    /// <summary>The reading clients' received total since the last reset (cheap: no latency histogram).</summary>
+    public Task<ClientReply> CountAsync() => CommandAsync(new ClientCommand("count"), CommandTimeout);
+
     public Task<ClientReply> StallAsync(int count) => CommandAsync(new ClientCommand("stall", Count: count), CommandTimeout);
 
     /// <summary>Waits until every reading client has seen event <paramref name="lastN"/>, at most <paramref name="timeout"/>.</summary>

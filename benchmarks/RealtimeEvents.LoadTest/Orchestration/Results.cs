@@ -55,20 +55,55 @@ internal sealed record StepResult(
 /// <summary>A latency run at a fraction of the reference max rate.</summary>
 internal sealed record LatencyPoint(double Fraction, StepResult Step);
 
-/// <summary>The stalled-client run: one client stops reading while the publisher runs at the middle latency rate.</summary>
+/// <summary>
+/// The stalled-client run: one client stops reading while the publisher runs at the rate of the middle latency run (its
+/// reference: the same rate without a stall, the same server, just before).
+/// </summary>
 /// <param name="Rate">The rate, events/s.</param>
 /// <param name="Step">The step with the stalled client (counts are the other clients').</param>
-/// <param name="OthersRateRatio">The other clients' delivered rate per client against the same rate without a stall.</param>
-/// <param name="PublisherBlocked">Whether the publisher was held up: timed out, fell behind by more than 100 ms, or one call took 100 ms or more.</param>
-/// <param name="HeldManagedBytes">Managed heap after the stall minus before it (both after a full GC).</param>
-/// <param name="HeldRssBytes">Resident set after minus before.</param>
+/// <param name="NotComparable">
+/// The reference run (same rate, no stall) did not keep up, so this rate overloads the scenario anyway: neither the
+/// others' rate ratio nor "blocked" can be put down to the stalled client.
+/// </param>
+/// <param name="OthersRateRatio">The other clients' delivered rate per client against the reference run's; <see langword="null"/> when <paramref name="NotComparable"/>.</param>
+/// <param name="OthersLowestSecondPerSecond">The others' lowest delivery rate in any whole second of the publishing (all of them together, deliveries/s); <see langword="null"/> when the run was shorter than a second.</param>
+/// <param name="OthersLowestSecondRatio">That lowest second against what they should get each second (rate × readers).</param>
+/// <param name="OthersPerSecond">The others' delivery rate in each (about) one-second interval of the publishing, deliveries/s, in order.</param>
+/// <param name="PublisherBlocked">
+/// Whether the publisher was held up: timed out, or finished more than 100 ms later against its schedule than in the
+/// reference run, or its longest call was 100 ms or more and 100 ms longer than the reference run's longest.
+/// </param>
+/// <param name="ReferenceMaxPublishMilliseconds">The reference run's longest publish call.</param>
+/// <param name="ReferenceBehindMilliseconds">How late the reference run's publisher finished.</param>
+/// <param name="P99LowerBoundUs">
+/// When the publisher timed out, events it never published have no latency sample, so the measured p99 is too low:
+/// this is a lower bound of the true p99 (the measured one, or what the unpublished events alone force, whichever is
+/// larger); <see langword="null"/> when every event was published.
+/// </param>
+/// <param name="ServerConnectionsBefore">The server's connection count before the stall.</param>
+/// <param name="ServerConnectionsAfter">The server's connection count after the run (the client still stalled).</param>
+/// <param name="StalledConnectionDropped">Whether the server ended the stalled client's connection (its count from the stall candidates' address went down).</param>
+/// <param name="StalledConnectionDroppedAfterSeconds">When the server ended it, seconds after the client stopped reading.</param>
+/// <param name="HeldManagedBytes">Managed heap after the stall minus before it (both after a full GC): noisy, a few hundred KiB either way.</param>
+/// <param name="HeldRssBytes">Resident set after minus before (noisier still).</param>
 /// <param name="QueueBoundBytes">RealtimeEvents only: the subscription queue's bound, capacity × event JSON size (0 for the baselines, which have no bound).</param>
 /// <param name="StalledReceived">Events the stalled client had received before and while it stopped reading.</param>
 internal sealed record StallResult(
     double Rate,
     StepResult Step,
-    double OthersRateRatio,
+    bool NotComparable,
+    double? OthersRateRatio,
+    double? OthersLowestSecondPerSecond,
+    double? OthersLowestSecondRatio,
+    IReadOnlyList<double> OthersPerSecond,
     bool PublisherBlocked,
+    double ReferenceMaxPublishMilliseconds,
+    double ReferenceBehindMilliseconds,
+    double? P99LowerBoundUs,
+    int ServerConnectionsBefore,
+    int ServerConnectionsAfter,
+    bool StalledConnectionDropped,
+    double? StalledConnectionDroppedAfterSeconds,
     long HeldManagedBytes,
     long HeldRssBytes,
     long QueueBoundBytes,
@@ -86,6 +121,23 @@ internal sealed record IdleResult(
     double ManagedPerConnectionBytes);
 
 /// <summary>Everything measured for one scenario.</summary>
+/// <param name="Name">The scenario's name (signalr, handrolled, re-ws, re-sse, re-signalr).</param>
+/// <param name="Description">What the scenario's server is.</param>
+/// <param name="Clients">Client connections requested.</param>
+/// <param name="Connected">Client connections made.</param>
+/// <param name="EventJsonBytes">The size of one event's JSON.</param>
+/// <param name="MaxRate">The highest rate a search step kept up with, events/s.</param>
+/// <param name="MaxDeliveredPerSecond">That step's measured deliveries per second: received / (publishing + drain time).</param>
+/// <param name="ServerCpuCoresAtMax">Server CPU at that step, in cores.</param>
+/// <param name="ClientCpuCoresAtMax">Clients-process CPU at that step, in cores.</param>
+/// <param name="ServerRssPeakBytes">The server's largest resident set seen.</param>
+/// <param name="Search">The max-rate search's steps.</param>
+/// <param name="Latency">The latency runs.</param>
+/// <param name="Stall">The stalled-client run, if measured.</param>
+/// <param name="Idle">Memory per idle connection, if measured.</param>
+/// <param name="Error">Why the scenario could not be measured, or <see langword="null"/>.</param>
+/// <param name="LatencyReference">Whose max rate the latency fractions are of: plain SignalR's, or the scenario's own when plain SignalR was not measured (first).</param>
+/// <param name="LatencyReferenceRate">That max rate, events/s.</param>
 internal sealed record ScenarioResult(
     string Name,
     string Description,
@@ -101,7 +153,9 @@ internal sealed record ScenarioResult(
     IReadOnlyList<LatencyPoint> Latency,
     StallResult? Stall,
     IdleResult? Idle,
-    string? Error);
+    string? Error,
+    string? LatencyReference = null,
+    double LatencyReferenceRate = 0);
 
 /// <summary>The capacity run: how many idle WebSocket connections one server held, and what stopped it.</summary>
 /// <param name="Scenario">The scenario's name.</param>

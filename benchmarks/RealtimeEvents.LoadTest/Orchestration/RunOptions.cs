@@ -6,7 +6,7 @@ namespace RealtimeEvents.LoadTest.Orchestration;
 /// <summary>How a run is sized: <c>short</c> (about a minute, the smoke test's) or <c>full</c> (the report's).</summary>
 internal enum RunMode
 {
-    /// <summary>Few clients, one-second steps, a coarse search: proves every part works, not a figure to quote.</summary>
+    /// <summary>Few clients, half-second steps, a coarse search: proves every part works, not a figure to quote.</summary>
     Short,
 
     /// <summary>The report's run: 1,000 clients, longer steps, a finer search, idle memory and connection capacity.</summary>
@@ -47,7 +47,7 @@ internal sealed class RunOptions
     /// <summary>The most doubling steps.</summary>
     public int MaxSteps { get; private set; }
 
-    /// <summary>Fixed latency rates (events/s); empty: 25, 50 and 75 % of plain SignalR's max rate.</summary>
+    /// <summary>Fixed latency rates (events/s); empty: 25, 50 and 75 % of plain SignalR's max rate (of the scenario's own when plain SignalR is not run).</summary>
     public IReadOnlyList<double> LatencyRates { get; private set; } = [];
 
     /// <summary>Idle connections for the memory-per-connection measurement; 0 skips it.</summary>
@@ -59,7 +59,7 @@ internal sealed class RunOptions
     /// <summary>The scenarios of the capacity run (RealtimeEvents' WebSocket endpoint by default).</summary>
     public IReadOnlyList<Scenario> CapacityScenarios { get; private set; } = [Scenario.RealtimeWebSocket];
 
-    /// <summary>Source addresses 127.0.0.1 .. 127.0.0.K the clients spread over.</summary>
+    /// <summary>Source addresses 127.0.0.1 .. 127.0.0.K the clients spread over (the stall candidates use 127.0.0.254).</summary>
     public int SourceAddresses { get; private set; } = 8;
 
     /// <summary>The event log of the RealtimeEvents scenarios: <c>memory</c> or <c>rabbitmq</c>.</summary>
@@ -87,14 +87,14 @@ internal sealed class RunOptions
         options.EventBytes = Int(args, "--event-bytes", 200, 1, 1_000_000);
         options.StepSeconds = Double(args, "--step-seconds", full ? 3 : 0.5, 0.2, 600);
         options.LatencySeconds = Double(args, "--latency-seconds", full ? 5 : 0.5, 0.2, 3600);
-        options.StallSeconds = Double(args, "--stall-seconds", full ? 60 : 1, 0.2, 3600);
+        options.StallSeconds = Double(args, "--stall-seconds", full ? 20 : 1, 0.2, 3600);
         options.WarmupSeconds = Double(args, "--warmup-seconds", full ? 2 : 0.3, 0, 600);
         options.StartRate = Double(args, "--start-rate", 0, 0, 10_000_000);
         options.Bisections = Int(args, "--bisections", full ? 3 : 0, 0, 10);
         options.MaxSteps = Int(args, "--max-steps", full ? 14 : 3, 1, 30);
         options.IdleConnections = Int(args, "--idle-connections", full ? 5000 : 50, 0, 19_000);
         options.Capacity = Int(args, "--capacity", full ? 50_000 : 0, 0, 1_000_000);
-        options.SourceAddresses = Int(args, "--source-addresses", 8, 1, 254);
+        options.SourceAddresses = Int(args, "--source-addresses", 8, 1, StallSource.MaxSourceAddresses);
         options.OutputDirectory = Value(args, "--out") ?? options.OutputDirectory;
         options.Log = (Value(args, "--log") ?? "memory").ToLowerInvariant();
         if (options.Log is not ("memory" or "rabbitmq"))

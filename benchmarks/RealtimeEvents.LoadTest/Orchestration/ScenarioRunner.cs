@@ -36,9 +36,9 @@ internal sealed class ScenarioRunner
 
     /// <summary>
     /// Runs every phase; <paramref name="referenceMaxRate"/> maps this scenario's max rate to the rate the latency runs
-    /// take their fractions of (plain SignalR's max once it was measured).
+    /// take their fractions of, and whose it is (plain SignalR's max once it was measured, else the scenario's own).
     /// </summary>
-    public async Task<ScenarioResult> RunAsync(Func<double, double> referenceMaxRate)
+    public async Task<ScenarioResult> RunAsync(Func<double, (double Rate, string Name)> referenceMaxRate)
     {
         var maxConnections = Math.Max(_options.Clients, _options.IdleConnections) + 100;
         await using var server = await ServerProcess.StartAsync(_scenario, _options, maxConnections).ConfigureAwait(false);
@@ -65,7 +65,7 @@ internal sealed class ScenarioRunner
         var maxRate = best?.Rate ?? 0;
         _log.WriteLine($"   max rate kept up: {maxRate:N0} events/s = {best?.DeliveredPerSecond ?? 0:N0} deliveries/s");
 
-        var reference = referenceMaxRate(maxRate);
+        var (reference, referenceName) = referenceMaxRate(maxRate);
         var latency = new List<LatencyPoint>();
         var rates = _options.LatencyRates.Count > 0
             ? _options.LatencyRates.Select((r, i) => (Fraction: reference > 0 ? r / reference : 0, Rate: r)).ToArray()
@@ -85,7 +85,7 @@ internal sealed class ScenarioRunner
         var stall = await MeasureStallAsync(server, clients, latency, connected).ConfigureAwait(false);
         return new ScenarioResult(
             _scenario.Name(), _scenario.Description(), _options.Clients, connected, _eventJsonBytes, maxRate, best?.DeliveredPerSecond ?? 0,
-            best?.ServerCpuCores ?? 0, best?.ClientCpuCores ?? 0, _rssPeak, search, latency, stall, idle, Error: null);
+            best?.ServerCpuCores ?? 0, best?.ClientCpuCores ?? 0, _rssPeak, search, latency, stall, idle, Error: null, referenceName, reference);
     }
 
     private int _eventJsonBytes;
@@ -153,15 +153,34 @@ internal sealed class ScenarioRunner
 
     private static string Ms(double? us) => us is { } v ? (v / 1000).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-";
 
-    /// <summary>One step: reset the clients, publish, wait for the clients to drain, read both sides' accounts.</summary>
-    private async Task<StepResult> StepAsync(ServerProcess server, ClientsProcess clients, double rate, double seconds, int readers)
+    /// <summary>
+    /// One step: reset the clients, publish, wait for the clients to drain, read both sides' accounts. With
+    /// <paramref name="perSecond"/>, the readers' received total is also sampled about once a second while the publisher
+    /// runs (Stopwatch ticks, total).
+    /// </summary>
+    private async Task<StepResult> StepAsync(
+        ServerProcess server, ClientsProcess clients, double rate, double seconds, int readers, List<(long Ticks, long Received)>? perSecond = null)
     {
         await clients.ResetAsync().ConfigureAwait(false);
         var serverCpu0 = server.Process.CpuTime();
         var clientCpu0 = clients.Process.CpuTime();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
-        var run = await server.RunAsync(rate, seconds).ConfigureAwait(false);
+        RunResult run;
+        using (var stopSampling = new CancellationTokenSource())
+        {
+            var sampling = perSecond is null ? Task.CompletedTask : SampleEverySecondAsync(clients, perSecond, stopSampling.Token);
+            try
+            {
+                run = await server.RunAsync(rate, seconds).ConfigureAwait(false);
+            }
+            finally
+            {
+                await stopSampling.CancelAsync().ConfigureAwait(false);
+                await sampling.ConfigureAwait(false);
+            }
+        }
+
         _eventJsonBytes = run.EventJsonBytes;
         var drainTimeout = TimeSpan.FromSeconds(Math.Max(2, seconds));
         var waited = await clients.WaitAsync(run.LastN, drainTimeout).ConfigureAwait(false);
@@ -199,9 +218,47 @@ internal sealed class ScenarioRunner
             serverCpu, clientCpu, rss, report.Disconnected, report.Latency, keptUp);
     }
 
+    /// <summary>Samples the readers' received total now and then every second until <paramref name="stop"/>; an in-flight sample completes.</summary>
+    private static async Task SampleEverySecondAsync(ClientsProcess clients, List<(long Ticks, long Received)> samples, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            do
+            {
+                var count = await clients.CountAsync().ConfigureAwait(false);
+                samples.Add((System.Diagnostics.Stopwatch.GetTimestamp(), count.Received));
+            }
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The publisher finished.
+        }
+    }
+
+    /// <summary>The rates between consecutive samples at least 0.9 s apart (deliveries/s), in order.</summary>
+    private static List<double> PerSecond(List<(long Ticks, long Received)> samples)
+    {
+        var rates = new List<double>();
+        for (var i = 1; i < samples.Count; i++)
+        {
+            var seconds = (samples[i].Ticks - samples[i - 1].Ticks) / (double)System.Diagnostics.Stopwatch.Frequency;
+            if (seconds >= 0.9)
+            {
+                rates.Add((samples[i].Received - samples[i - 1].Received) / seconds);
+            }
+        }
+
+        return rates;
+    }
+
     /// <summary>
-    /// The stalled-client run at the middle latency rate: memory before (full GC), one client stops reading, publish,
-    /// memory after (full GC, the client still stalled); the others' rate against the same rate's run without a stall.
+    /// The stalled-client run at the middle latency rate: memory and connections before (full GC), one client stops
+    /// reading, publish (the others' received total sampled every second), memory and connections after (full GC, the
+    /// client still stalled). The others' rate and the publisher's timing are compared with the latency run at the same
+    /// rate without a stall; if that run did not keep up, the rate overloads the scenario anyway and the result is marked
+    /// not comparable.
     /// </summary>
     private async Task<StallResult?> MeasureStallAsync(ServerProcess server, ClientsProcess clients, List<LatencyPoint> latency, int connected)
     {
@@ -211,24 +268,82 @@ internal sealed class ScenarioRunner
             return null;
         }
 
+        // Stall first (a stall candidate the server dropped earlier connects again), then the server's account of it.
+        var stalledAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var stall = await clients.StallAsync(1).ConfigureAwait(false);
+        _disconnected = stall.Disconnected;
+        if (stall.Stalled < 1 || stall.Message is not null)
+        {
+            _log.WriteLine($"   stall: {stall.Stalled} client stalled{(stall.Message is null ? "" : ": " + stall.Message)}");
+        }
+
+        if (stall.Stalled < 1)
+        {
+            return null;
+        }
+
         var before = await server.StatsAsync(collect: true).ConfigureAwait(false);
-        await clients.StallAsync(1).ConfigureAwait(false);
-        var step = await StepAsync(server, clients, reference.Rate, _options.StallSeconds, ReadersOf(connected, 1)).ConfigureAwait(false);
+        var samples = new List<(long Ticks, long Received)>();
+        var step = await StepAsync(server, clients, reference.Rate, _options.StallSeconds, ReadersOf(connected, 1), samples).ConfigureAwait(false);
         var after = await server.StatsAsync(collect: true).ConfigureAwait(false);
         var report = await clients.ReportAsync().ConfigureAwait(false);
 
+        var notComparable = !reference.KeptUp;
         var perClient = step.DeliveredPerSecond / Math.Max(1, step.Readers);
         var referencePerClient = reference.DeliveredPerSecond / Math.Max(1, reference.Readers);
-        var blocked = step.TimedOut || step.BehindMilliseconds > 100 || step.MaxPublishMilliseconds >= 100;
+        double? othersRatio = notComparable || referencePerClient <= 0 ? null : perClient / referencePerClient;
+        var perSecond = PerSecond(samples);
+        double? lowest = perSecond.Count > 0 ? perSecond.Min() : null;
+        var due = reference.Rate * Math.Max(1, step.Readers);
+        double? lowestRatio = lowest is { } low && due > 0 ? low / due : null;
+        var blocked = step.TimedOut
+            || step.BehindMilliseconds > reference.BehindMilliseconds + 100
+            || (step.MaxPublishMilliseconds >= 100 && step.MaxPublishMilliseconds >= reference.MaxPublishMilliseconds + 100);
+        var dropped = after.StallSourceConnections < before.StallSourceConnections;
+        double? droppedAfter = dropped && after.StallSourceLastEndedTimestamp > stalledAt
+            ? (after.StallSourceLastEndedTimestamp - stalledAt) / (double)System.Diagnostics.Stopwatch.Frequency
+            : null;
         var bound = _scenario.IsRealtimeEvents() ? (long)DefaultQueueCapacity * _eventJsonBytes : 0;
         var result = new StallResult(
-            reference.Rate, step, referencePerClient > 0 ? perClient / referencePerClient : 0, blocked,
+            reference.Rate, step, notComparable, othersRatio, lowest, lowestRatio, perSecond, blocked, reference.MaxPublishMilliseconds, reference.BehindMilliseconds,
+            P99LowerBound(step), before.Connections, after.Connections, dropped, droppedAfter,
             after.ManagedBytes - before.ManagedBytes, after.RssBytes - before.RssBytes, bound, report.StalledReceived);
         _log.WriteLine(
-            $"   stall  {reference.Rate,10:N0} events/s: publisher {(blocked ? "BLOCKED" : "not blocked")} (longest call {step.MaxPublishMilliseconds:N1} ms), " +
-            $"others at {result.OthersRateRatio:P0} of their rate, p99 {Ms(step.Latency?.P99Us)} ms, held {result.HeldManagedBytes / 1024.0:N0} KiB managed " +
+            $"   stall  {reference.Rate,10:N0} events/s{(notComparable ? " (NOT COMPARABLE: the no-stall run at this rate did not keep up)" : "")}: " +
+            $"publisher {(blocked ? "BLOCKED" : "not blocked")}{(step.TimedOut ? " (timed out)" : "")} (longest call {step.MaxPublishMilliseconds:N1} ms, " +
+            $"{reference.MaxPublishMilliseconds:N1} ms without the stall), others at {(othersRatio is { } r ? r.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "-")} of their rate, " +
+            $"lowest second {(lowestRatio is { } lr ? lr.ToString("P0", System.Globalization.CultureInfo.InvariantCulture) : "-")} of due, " +
+            $"p99 {(result.P99LowerBoundUs is { } lb ? $"> {Ms(lb)}" : Ms(step.Latency?.P99Us))} ms; server connections {before.Connections} -> {after.Connections}, " +
+            $"stalled one {(dropped ? $"dropped{(droppedAfter is { } d ? $" after {d:N1} s" : "")}" : "kept")}; held {result.HeldManagedBytes / 1024.0:N0} KiB managed (noisy) " +
             $"{result.HeldRssBytes / 1024.0:N0} KiB RSS{(bound > 0 ? $" (queue bound {bound / 1024.0:N0} KiB)" : "")}");
+        if (due > 0 && perSecond.Count > 0)
+        {
+            _log.WriteLine($"          others each second, % of due: {string.Join(' ', perSecond.Select(r => (100 * r / due).ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// A lower bound of the p99 when the publisher timed out: events never published have no sample, but each would have
+    /// waited at least from its due time to the publisher's deadline (1.5 × seconds + 2 s, LoadRunner's). If they are
+    /// 1 % of the schedule or more, the p99 is at least the wait of the unpublished event 1 % of the schedule in.
+    /// </summary>
+    private static double? P99LowerBound(StepResult step)
+    {
+        if (!step.TimedOut)
+        {
+            return null;
+        }
+
+        var scheduled = Math.Round(step.Rate * step.Seconds);
+        var unpublished = scheduled - step.Published;
+        var deadline = (1.5 * step.Seconds) + 2;
+        var onePercent = 0.01 * scheduled;
+        var forced = unpublished >= onePercent && step.Rate > 0
+            ? (deadline - ((step.Published + Math.Max(0, onePercent - 1)) / step.Rate)) * 1_000_000
+            : 0;
+        return Math.Max(step.Latency?.P99Us ?? 0, forced);
     }
 
     /// <summary>

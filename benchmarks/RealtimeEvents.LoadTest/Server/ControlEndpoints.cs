@@ -28,7 +28,7 @@ internal static class ControlEndpoints
         {
             var gc = context.Request.Query["gc"];
             var collect = gc.Count > 0 && string.Equals(gc[0], "true", StringComparison.OrdinalIgnoreCase);
-            return Results.Json(ProcessStats.Read(collect, counter.Connections), ControlJson.Options);
+            return Results.Json(ProcessStats.Read(collect, counter), ControlJson.Options);
         });
     }
 

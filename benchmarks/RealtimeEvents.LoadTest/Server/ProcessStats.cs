@@ -6,7 +6,7 @@ namespace RealtimeEvents.LoadTest.Server;
 /// <summary>The <c>/load/stats</c> figures of this process.</summary>
 internal static class ProcessStats
 {
-    public static ServerStats Read(bool collect, int connections)
+    public static ServerStats Read(bool collect, ConnectionCounter counter)
     {
         if (collect)
         {
@@ -19,8 +19,10 @@ internal static class ProcessStats
         return new ServerStats(
             RssBytes: Environment.WorkingSet, // on Linux, VmRSS of /proc/self/status
             ManagedBytes: GC.GetTotalMemory(forceFullCollection: false),
-            Connections: connections,
+            Connections: counter.Connections,
             CpuMilliseconds: process.TotalProcessorTime.TotalMilliseconds,
-            Gen2Collections: GC.CollectionCount(2));
+            Gen2Collections: GC.CollectionCount(2),
+            StallSourceConnections: counter.StallSourceConnections,
+            StallSourceLastEndedTimestamp: counter.StallSourceLastEnded);
     }
 }

@@ -34,7 +34,7 @@ internal static class ServerCommand
         builder.Logging.ClearProviders()
             .AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Use(StallSendBuffer.Use)));
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = StopTimeout);
         ScenarioHost.AddServices(builder.Services, arguments, stream);
 

@@ -50,10 +50,13 @@ internal sealed record RunResult(
 /// <param name="Connections">Client connections the scenario holds now.</param>
 /// <param name="CpuMilliseconds">The process's user plus system CPU time so far.</param>
 /// <param name="Gen2Collections">Gen 2 collections so far.</param>
-internal sealed record ServerStats(long RssBytes, long ManagedBytes, int Connections, double CpuMilliseconds, int Gen2Collections);
+/// <param name="StallSourceConnections">Of <paramref name="Connections"/>, those from the stall candidates' source address (<see cref="StallSource"/>).</param>
+/// <param name="StallSourceLastEndedTimestamp">When the last connection from that address ended (<see cref="System.Diagnostics.Stopwatch"/> ticks, the same clock in every process on Linux; 0: none yet).</param>
+internal sealed record ServerStats(
+    long RssBytes, long ManagedBytes, int Connections, double CpuMilliseconds, int Gen2Collections, int StallSourceConnections = 0, long StallSourceLastEndedTimestamp = 0);
 
 /// <summary>One command to the clients process, one JSON object per line on its standard input.</summary>
-/// <param name="Cmd"><c>reset</c>, <c>report</c>, <c>wait</c>, <c>stall</c> or <c>quit</c>.</param>
+/// <param name="Cmd"><c>reset</c>, <c>report</c>, <c>count</c> (the reading clients' received total only, cheap), <c>wait</c>, <c>stall</c> or <c>quit</c>.</param>
 /// <param name="ExpectedLastN">For <c>wait</c>: wait until every reading client has seen this <c>n</c>.</param>
 /// <param name="TimeoutMs">For <c>wait</c>: give up after this long.</param>
 /// <param name="Count">For <c>stall</c>: how many clients (the first ones) stop reading.</param>
@@ -64,7 +67,7 @@ internal sealed record LatencySummary(long Count, double P50Us, double P99Us, do
 
 /// <summary>
 /// One line the clients process writes to its standard output (JSON). <see cref="Type"/> is <c>ready</c> (after
-/// connecting), <c>ok</c>, <c>waited</c>, <c>report</c> or <c>error</c>; the other fields are set as each type needs.
+/// connecting), <c>ok</c>, <c>waited</c>, <c>report</c>, <c>count</c> or <c>error</c>; the other fields are set as each type needs.
 /// Counts cover the reading clients since the last <c>reset</c>; stalled clients are counted apart. <see cref="Missing"/>
 /// counts events skipped without an overflow notice announcing them (lost silently); <see cref="Duplicates"/> counts
 /// events whose <c>n</c> was not above the client's last one.
