@@ -10,19 +10,15 @@ internal sealed class ClientContext : IDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private int _loggedDisconnects;
 
-    public ClientContext(Scenario scenario, Uri baseUrl, int sourceAddresses, int stallCandidates)
+    public ClientContext(Scenario scenario, Uri baseUrl, int sourceAddresses, int regularClients)
     {
         Scenario = scenario;
-        StallCandidates = stallCandidates;
         Target = new Uri(baseUrl, scenario.Path());
-        Handlers = new SourceAddressHandlers(sourceAddresses, stallCandidates);
+        Handlers = new SourceAddressHandlers(sourceAddresses, regularClients);
         StallForever = Task.Delay(Timeout.Infinite, _shutdown.Token);
     }
 
     public Scenario Scenario { get; }
-
-    /// <summary>Clients 0 .. N-1 are the stall candidates (their own source address, small buffers).</summary>
-    public int StallCandidates { get; }
 
     /// <summary>The scenario's endpoint (http:// form; WebSocket clients switch the scheme).</summary>
     public Uri Target { get; }

@@ -17,6 +17,7 @@ internal sealed class ClientFleet
 
     private readonly ClientContext _context;
     private readonly LoadClient?[] _clients;
+    private volatile LoadClient[] _stallClients = []; // extra connections made by `stall`, replaced (not changed) on add
     private int _connected;
     private int _failed;
     private string? _firstError;
@@ -147,48 +148,29 @@ internal sealed class ClientFleet
     }
 
     /// <summary>
-    /// The first <paramref name="count"/> connected clients stop reading (for good): the stall candidates first. A stall
-    /// candidate the server dropped before (a hand-rolled send cancelled by an overloaded step's deadline aborts its
-    /// socket, and the small-buffer client is the one such a send most often waits on) is connected again first, so the
-    /// stalled client is always one with the small buffers; a dropped client is never "stalled".
+    /// Connects <paramref name="count"/> more clients and stops them reading (for good). They are extra connections from
+    /// 127.0.0.254 (<see cref="StallSource"/>) with an 8 KiB socket receive buffer (no autotuning), and the server gives
+    /// connections from that address a 16 KiB send buffer (it would grow to tcp_wmem's max, about 4 MB): the kernel's
+    /// buffers on both ends fill after some tens of kilobytes and the server's own code sees the stall within seconds, the
+    /// same in every scenario, while the measured clients keep ordinary buffers in every phase.
     /// </summary>
     public async Task<ClientReply> StallAsync(int count)
     {
         var stalled = 0;
         var notes = new List<string>();
-        for (var i = 0; i < _clients.Length && stalled < count; i++)
+        for (var k = 0; k < count; k++)
         {
-            if (_clients[i] is not { } client || client.IsStalled)
+            var client = Create(_clients.Length + _stallClients.Length);
+            var error = await client.ConnectAsync(ConnectTimeout);
+            if (error is not null)
             {
+                notes.Add($"a client to stall could not connect: {error}");
                 continue;
             }
 
-            var alive = client.IsConnected && !client.IsDisconnected;
-            if (!alive && i < _context.StallCandidates)
-            {
-                var fresh = Create(i);
-                var error = await fresh.ConnectAsync(ConnectTimeout);
-                if (error is not null)
-                {
-                    notes.Add($"stall candidate {i} was disconnected and could not connect again: {error}");
-                    continue;
-                }
-
-                _clients[i] = client = fresh;
-                alive = true;
-                notes.Add($"stall candidate {i} had been disconnected by the server; connected it again");
-            }
-
-            if (alive)
-            {
-                if (i >= _context.StallCandidates)
-                {
-                    notes.Add($"client {i} is not a stall candidate (its buffers autotune)");
-                }
-
-                client.Stall();
-                stalled++;
-            }
+            client.Stall();
+            _stallClients = [.. _stallClients, client];
+            stalled++;
         }
 
         var disconnected = Connected().Count(c => c.IsDisconnected);
@@ -207,22 +189,29 @@ internal sealed class ClientFleet
     public void AbortAll()
     {
         _context.Shutdown();
-        foreach (var client in _clients)
+        foreach (var client in All())
         {
-            client?.Abort();
+            client.Abort();
         }
     }
 
-    private IEnumerable<LoadClient> Connected()
+    private IEnumerable<LoadClient> All()
     {
         foreach (var client in _clients)
         {
-            if (client is { IsConnected: true })
+            if (client is not null)
             {
                 yield return client;
             }
         }
+
+        foreach (var client in _stallClients)
+        {
+            yield return client;
+        }
     }
+
+    private IEnumerable<LoadClient> Connected() => All().Where(c => c.IsConnected);
 
     private async Task ConnectOneAsync(LoadClient client, SemaphoreSlim slots)
     {
@@ -253,7 +242,7 @@ internal sealed class ClientFleet
         {
             while (await timer.WaitForNextTickAsync(_context.ShuttingDown))
             {
-                foreach (var client in _clients)
+                foreach (var client in All())
                 {
                     if (client is WebSocketLoadClient { IsSignalR: true } socket)
                     {

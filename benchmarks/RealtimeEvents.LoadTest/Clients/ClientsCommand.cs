@@ -24,7 +24,7 @@ internal static class ClientsCommand
         _ = Parse("""{"cmd":"report"}""", out _);
         _ = JsonSerializer.Serialize(new ClientReply("ok", Latency: new LatencySummary(0, 0, 0, 0, 0)), ControlJson.Options);
 
-        using var context = new ClientContext(options.Scenario, options.Url, options.SourceAddresses, options.StallCandidates);
+        using var context = new ClientContext(options.Scenario, options.Url, options.SourceAddresses, options.Clients);
         var fleet = new ClientFleet(context, options.Clients);
         await Console.Error.WriteLineAsync(
             $"clients: {options.Clients} {options.Scenario.Name()} clients{(options.Idle ? " (idle)" : string.Empty)} -> {context.Target} " +

@@ -8,7 +8,7 @@ internal sealed class ClientsOptions
 {
     public const string Usage =
         "usage: clients --scenario re-ws|re-sse|re-signalr|signalr|handrolled --url http://127.0.0.1:PORT --clients N " +
-        "[--source-addresses 8] [--connect-concurrency 64] [--stall-candidates 1] [--idle]";
+        "[--source-addresses 8] [--connect-concurrency 64] [--idle]";
 
     public Scenario Scenario { get; private set; }
 
@@ -21,15 +21,6 @@ internal sealed class ClientsOptions
 
     /// <summary>How many connects may be in flight at once. The default value is 64.</summary>
     public int ConnectConcurrency { get; private set; } = 64;
-
-    /// <summary>
-    /// The first N clients, the ones <c>stall</c> stops first, connect from 127.0.0.254 (<see cref="StallSource"/>) with
-    /// an 8 KiB socket receive buffer (no autotuning); the server gives connections from that address a 16 KiB send
-    /// buffer (no autotuning either; it would grow to tcp_wmem's max, about 4 MB). So once one stops reading, the
-    /// kernel's buffers on both ends fill after some tens of kilobytes and the server's own code sees the stall within
-    /// seconds, the same in every scenario. The default value is 1.
-    /// </summary>
-    public int StallCandidates { get; private set; } = 1;
 
     /// <summary>No events are expected (server memory per idle connection); the commands work the same.</summary>
     public bool Idle { get; private set; }
@@ -104,14 +95,6 @@ internal sealed class ClientsOptions
                     }
 
                     options.ConnectConcurrency = concurrency;
-                    break;
-                case "--stall-candidates":
-                    if (!TryPositive(name, value, 0, 1_000_000, out var candidates, ref error))
-                    {
-                        return false;
-                    }
-
-                    options.StallCandidates = candidates;
                     break;
                 default:
                     error = $"Unknown option '{name}'.";

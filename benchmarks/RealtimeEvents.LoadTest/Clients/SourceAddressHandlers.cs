@@ -7,7 +7,7 @@ namespace RealtimeEvents.LoadTest.Clients;
 /// <summary>
 /// One <see cref="SocketsHttpHandler"/> per loopback source address 127.0.0.1 .. 127.0.0.K, whose sockets bind to that
 /// address before connecting, so the connections of one process spread over K × the ephemeral port range; and one more
-/// handler for the stall candidates (the first clients), whose sockets connect from their own address,
+/// handler for the clients `stall` adds, whose sockets connect from their own address,
 /// <see cref="StallSource.Address"/> (127.0.0.254), with a small fixed receive buffer. The client's receive buffer alone
 /// is not enough: the server socket's send buffer autotunes up to tcp_wmem's max (about 4 MB), so the server process
 /// gives connections from that address a small fixed send buffer too (Server/StallSendBuffer.cs), in every scenario.
@@ -27,14 +27,14 @@ internal sealed class SourceAddressHandlers : IDisposable
     private readonly SocketsHttpHandler[] _handlers;
     private readonly HttpMessageInvoker[] _invokers;
     private readonly HttpClient[] _clients;
-    private readonly int _stallCandidates;
+    private readonly int _regularClients;
 
     /// <param name="count">Source addresses 127.0.0.1 .. 127.0.0.<paramref name="count"/> (at most <see cref="StallSource.MaxSourceAddresses"/>).</param>
-    /// <param name="stallCandidates">Clients 0 .. N-1 connect through the extra handler (the last one): from 127.0.0.254, with a small receive buffer.</param>
-    public SourceAddressHandlers(int count, int stallCandidates)
+    /// <param name="regularClients">Clients 0 .. N-1 are the measured ones; clients from N on (the ones <c>stall</c> adds) connect through the extra handler (the last one): from 127.0.0.254, with a small receive buffer.</param>
+    public SourceAddressHandlers(int count, int regularClients)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, StallSource.MaxSourceAddresses);
-        _stallCandidates = stallCandidates;
+        _regularClients = regularClients;
         _handlers = new SocketsHttpHandler[count + 1];
         _invokers = new HttpMessageInvoker[count + 1];
         _clients = new HttpClient[count + 1];
@@ -56,14 +56,14 @@ internal sealed class SourceAddressHandlers : IDisposable
         }
     }
 
-    /// <summary>The invoker for a client's WebSocket: the stall candidates' one for a stall candidate, else round-robin by index.</summary>
+    /// <summary>The invoker for a client's WebSocket: the stall source's one for a client added by stall, else round-robin by index.</summary>
     public HttpMessageInvoker Invoker(int clientIndex) => _invokers[HandlerIndex(clientIndex)];
 
     /// <summary>The HTTP client for a client (the same handler as <see cref="Invoker"/>).</summary>
     public HttpClient Client(int clientIndex) => _clients[HandlerIndex(clientIndex)];
 
     private int HandlerIndex(int clientIndex) =>
-        clientIndex < _stallCandidates ? _handlers.Length - 1 : clientIndex % (_handlers.Length - 1);
+        clientIndex >= _regularClients ? _handlers.Length - 1 : clientIndex % (_handlers.Length - 1);
 
     public void Dispose()
     {

@@ -263,12 +263,12 @@ internal sealed class ScenarioRunner
     private async Task<StallResult?> MeasureStallAsync(ServerProcess server, ClientsProcess clients, List<LatencyPoint> latency, int connected)
     {
         var reference = latency.FirstOrDefault(p => Math.Abs(p.Fraction - 0.5) < 1e-9)?.Step ?? latency.LastOrDefault()?.Step;
-        if (reference is null || connected < 2)
+        if (reference is null || connected < 1)
         {
             return null;
         }
 
-        // Stall first (a stall candidate the server dropped earlier connects again), then the server's account of it.
+        // Stall first (one more client connects and stops reading; the measured clients all keep reading), then the server's account of it.
         var stalledAt = System.Diagnostics.Stopwatch.GetTimestamp();
         var stall = await clients.StallAsync(1).ConfigureAwait(false);
         _disconnected = stall.Disconnected;
@@ -284,7 +284,7 @@ internal sealed class ScenarioRunner
 
         var before = await server.StatsAsync(collect: true).ConfigureAwait(false);
         var samples = new List<(long Ticks, long Received)>();
-        var step = await StepAsync(server, clients, reference.Rate, _options.StallSeconds, ReadersOf(connected, 1), samples).ConfigureAwait(false);
+        var step = await StepAsync(server, clients, reference.Rate, _options.StallSeconds, ReadersOf(connected, 0), samples).ConfigureAwait(false);
         var after = await server.StatsAsync(collect: true).ConfigureAwait(false);
         var report = await clients.ReportAsync().ConfigureAwait(false);
 
