@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -50,9 +51,10 @@ public sealed class ProtocolClient : IAsyncDisposable
     /// <summary>Receives messages until one with <paramref name="op"/> arrives; returns the ones skipped too.</summary>
     public async Task<JsonElement> ReceiveOpAsync(string op, List<JsonElement>? skipped = null)
     {
+        var progress = Stopwatch.StartNew();
         while (true)
         {
-            var message = await ReceiveAsync();
+            var message = await ReceiveBesidesHeartbeatsAsync(progress, $"'{op}'");
             if (message.GetProperty("op").GetString() == op)
             {
                 return message;
@@ -115,9 +117,10 @@ public sealed class ProtocolClient : IAsyncDisposable
     public async Task<List<JsonElement>> ReceiveEventsAsync(string subscriptionId, int count, List<JsonElement>? others = null)
     {
         var events = new List<JsonElement>();
+        var progress = Stopwatch.StartNew();
         while (events.Count < count)
         {
-            var message = await ReceiveAsync();
+            var message = await ReceiveBesidesHeartbeatsAsync(progress, $"event {events.Count + 1} of {count} of '{subscriptionId}'");
             var op = message.GetProperty("op").GetString();
             if (op == "event" && message.GetProperty("sub").GetString() == subscriptionId)
             {
@@ -134,6 +137,28 @@ public sealed class ProtocolClient : IAsyncDisposable
         }
 
         return events;
+    }
+
+    /// <summary>
+    /// Receives the next message, heartbeats included, within the default timeout counted from <paramref name="progress"/>:
+    /// the last message that was not a heartbeat. The server's heartbeat (every 15 s) would otherwise restart a
+    /// per-message timeout forever, so a wait for something that never comes would hang instead of failing.
+    /// </summary>
+    private async Task<JsonElement> ReceiveBesidesHeartbeatsAsync(Stopwatch progress, string waitingFor)
+    {
+        var left = TaskTimeoutExtensions.DefaultTimeout - progress.Elapsed;
+        if (left <= TimeSpan.Zero)
+        {
+            throw new TimeoutException($"Nothing but heartbeats for {TaskTimeoutExtensions.DefaultTimeout.TotalSeconds:0} s while waiting for {waitingFor}.");
+        }
+
+        var message = await ReceiveAsync(left);
+        if (message.GetProperty("op").GetString() != RealtimeProtocol.Heartbeat)
+        {
+            progress.Restart();
+        }
+
+        return message;
     }
 
     public async Task<JsonElement> SubscribeAsync(string id, string[]? topics = null, string[]? types = null, string? resumeAfter = null,
