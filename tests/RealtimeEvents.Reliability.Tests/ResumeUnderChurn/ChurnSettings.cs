@@ -1,4 +1,4 @@
-using System.Globalization;
+using RealtimeEvents.Reliability.Tests.Support;
 
 namespace RealtimeEvents.Reliability.Tests.ResumeUnderChurn;
 
@@ -9,14 +9,10 @@ namespace RealtimeEvents.Reliability.Tests.ResumeUnderChurn;
 internal sealed record ChurnSettings(bool Long, int Seed, int Clients, int Topics, int Events, int EventsPerSecond, int Kills, int MinimumKills,
     TimeSpan Deadline)
 {
-    private const int DefaultSeed = 20_260_911;
-
     public static ChurnSettings FromEnvironment()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("REALTIME_RELIABILITY_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
-            ? s
-            : DefaultSeed;
-        return Environment.GetEnvironmentVariable("REALTIME_RELIABILITY_MODE") == "long"
+        var seed = ReliabilityRun.Seed;
+        return ReliabilityRun.IsLong
             ? new ChurnSettings(true, seed, Clients: 200, Topics: 20, Events: 600_000, EventsPerSecond: 3_000, Kills: 20_000, MinimumKills: 20_000,
                 Deadline: TimeSpan.FromMinutes(6))
             : new ChurnSettings(false, seed, Clients: 200, Topics: 20, Events: 20_000, EventsPerSecond: 2_500, Kills: 400, MinimumKills: 300,

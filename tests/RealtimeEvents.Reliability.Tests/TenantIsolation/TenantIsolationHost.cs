@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeEvents.AspNetCore.Tests.Support;
+using RealtimeEvents.Reliability.Tests.Support;
 using RealtimeEvents.Testing;
 
 namespace RealtimeEvents.Reliability.Tests.TenantIsolation;
@@ -14,13 +15,11 @@ internal static class TenantIsolationHost
 {
     public const string DenyReason = "Subscribe to topics under tenants/{your tenant} only.";
 
-    /// <summary>
-    /// The run mode: <c>REALTIME_RELIABILITY_MODE=long</c> for the report's long run, otherwise the CI mode.
-    /// <c>REALTIME_RELIABILITY_SEED</c> replays a seed printed by a failure.
-    /// </summary>
-    public static bool LongMode => Environment.GetEnvironmentVariable("REALTIME_RELIABILITY_MODE") == "long";
+    /// <summary>The run mode (<see cref="ReliabilityRun.IsLong"/>): long for the report's run, otherwise CI.</summary>
+    public static bool LongMode => ReliabilityRun.IsLong;
 
-    public static int Seed => int.TryParse(Environment.GetEnvironmentVariable("REALTIME_RELIABILITY_SEED"), out var seed) ? seed : Random.Shared.Next();
+    /// <summary>The seed (<see cref="ReliabilityRun.Seed"/>): a replayed one or a new random one.</summary>
+    public static int Seed => ReliabilityRun.Seed;
 
     public static Task<TestHost> StartAsync() => TestHost.StartAsync(
         transport: options =>
