@@ -185,7 +185,9 @@ internal sealed class ChurnClient
 
                 ended = await ReceiveUntilEndAsync(socket);
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+            // ClientWebSocket.Abort disposes the socket: a receive begun after a client-side kill throws ObjectDisposedException.
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException
+                && !cancellationToken.IsCancellationRequested)
             {
                 ended = $"{ex.GetType().Name}: {ex.Message}";
             }
