@@ -43,7 +43,10 @@ public sealed class RealtimeEventsTransportOptions
     /// </summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets how long a WebSocket client may leave a ping unanswered before the connection is closed and cleaned up. The default value is 30 seconds.</summary>
+    /// <summary>
+    /// Gets or sets how long a WebSocket client may leave a ping unanswered, and how long a write to an SSE client may wait on
+    /// a client that does not read, before the connection is aborted and cleaned up. The default value is 30 seconds.
+    /// </summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the byte budget of one batch: events waiting for a subscription are sent together, as one frame and one flush, up to this size. The default value is 65536 (64 KiB).</summary>

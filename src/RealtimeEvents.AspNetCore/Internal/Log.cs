@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(109, LogLevel.Error, "Subscribing a {Transport} connection failed.")]
     public static partial void SubscribeFailed(ILogger logger, string transport, Exception exception);
 
+    [LoggerMessage(110, LogLevel.Information, "Connection {ConnectionId} is aborted: a write waited on the client for {Timeout} (HeartbeatTimeout).")]
+    public static partial void WriteTimedOut(ILogger logger, string connectionId, TimeSpan timeout);
+
     [LoggerMessage(107, LogLevel.Information, "Connection {ConnectionId} was disconnected by an administrator.")]
     public static partial void ForceDisconnected(ILogger logger, string connectionId);
 }

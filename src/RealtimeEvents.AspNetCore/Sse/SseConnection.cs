@@ -12,6 +12,12 @@ namespace RealtimeEvents.AspNetCore.Sse;
 /// the browser's automatic reconnect (<c>Last-Event-ID</c>) resumes where it left off; notices are SSE events of their
 /// own type. Everything available is formatted with <see cref="SseFormatter"/> into one buffer and sent with one flush.
 /// </summary>
+/// <remarks>
+/// SSE has no pings to answer, so a client that stops reading is found by its writes: one that has not completed after
+/// <see cref="RealtimeEventsTransportOptions.HeartbeatTimeout"/> aborts the connection, as an unanswered ping does on a
+/// WebSocket. Kestrel's <c>MinResponseDataRate</c> is no substitute: its allowance grows with the bytes written, so with
+/// its defaults a stalled client of a busy stream was still connected 30 s later, and hosts often turn it off for streams.
+/// </remarks>
 internal sealed class SseConnection : RealtimeConnection
 {
     private static readonly ReadOnlyMemory<byte> HeartbeatComment = ": heartbeat\n\n"u8.ToArray();
@@ -20,12 +26,33 @@ internal sealed class SseConnection : RealtimeConnection
     private readonly ISubscription _subscription;
     private readonly List<SseItem<ReadOnlyMemory<byte>>> _items = [];
     private EventPosition? _pendingPosition;
+    private long _writeStarted; // the timestamp of the write under way; under Gate, with _writing
+    private bool _writing;
+    private bool _writeTimedOut;
 
     public SseConnection(HttpContext http, ConnectionManager manager, ISubscription subscription)
         : base("sse", http.User, http.Connection.RemoteIpAddress?.ToString(), manager)
     {
         _http = http;
         _subscription = subscription;
+    }
+
+    /// <summary>Aborts the connection when a write has been waiting on the client for longer than the heartbeat timeout.</summary>
+    public override void OnTick()
+    {
+        base.OnTick();
+        lock (Gate)
+        {
+            if (!_writing || _writeTimedOut || Manager.Time.GetElapsedTime(_writeStarted) < Options.HeartbeatTimeout)
+            {
+                return;
+            }
+
+            _writeTimedOut = true;
+        }
+
+        Log.WriteTimedOut(Manager.Logger, Id, Options.HeartbeatTimeout);
+        Abort();
     }
 
     public async Task RunAsync()
@@ -70,18 +97,23 @@ internal sealed class SseConnection : RealtimeConnection
                 }
                 else if (IsHeartbeatDue)
                 {
-                    await response.Body.WriteAsync(HeartbeatComment, token).ConfigureAwait(false);
-                    await response.Body.FlushAsync(token).ConfigureAwait(false);
+                    await WriteAsync(HeartbeatComment, token).ConfigureAwait(false);
                     MarkSent();
                 }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
-            // The client went away, or a close could not flush in time.
+            // The client went away, a close could not flush in time, or a write timed out.
         }
         finally
         {
+            if (Volatile.Read(ref _writeTimedOut))
+            {
+                // Kestrel would otherwise try to end the response on a connection nobody reads: drop the TCP connection.
+                _http.Abort();
+            }
+
             Finish();
         }
     }
@@ -138,8 +170,7 @@ internal sealed class SseConnection : RealtimeConnection
         await SseFormatter.WriteAsync(_items.ToAsyncEnumerable(), buffer, static (item, writer) => writer.Write(item.Data.Span), token)
             .ConfigureAwait(false);
         _items.Clear();
-        await _http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), token).ConfigureAwait(false);
-        await _http.Response.Body.FlushAsync(token).ConfigureAwait(false);
+        await WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), token).ConfigureAwait(false);
         MarkSent();
         if (_pendingPosition is { } sent)
         {
@@ -151,6 +182,29 @@ internal sealed class SseConnection : RealtimeConnection
         {
             buffer.SetLength(0);
             buffer.Capacity = 0; // don't keep a large buffer on a quiet connection
+        }
+    }
+
+    /// <summary>Writes and flushes, timed: <see cref="OnTick"/> aborts the connection when this waits on the client for too long.</summary>
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken token)
+    {
+        lock (Gate)
+        {
+            _writeStarted = Manager.Time.GetTimestamp();
+            _writing = true;
+        }
+
+        try
+        {
+            await _http.Response.Body.WriteAsync(bytes, token).ConfigureAwait(false);
+            await _http.Response.Body.FlushAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (Gate)
+            {
+                _writing = false;
+            }
         }
     }
 }
