@@ -149,14 +149,14 @@ terminate_recorded() {
 # locally, in any state, on any address.
 
 ports_in_use() {
-    local file local_address
-    for file in /proc/net/tcp /proc/net/tcp6; do
-        [ -r "$file" ] || continue
-        while read -r _ local_address _; do
-            [ "$local_address" = local_address ] && continue
-            printf '%d\n' "0x${local_address##*:}"
-        done <"$file"
-    done
+    # awk, not a shell loop: with tens of thousands of sockets (the load and flood tests) a read loop took minutes.
+    # Lines torn by a concurrent change of the table are skipped: a port is four hex digits.
+    local hex
+    hex=$(awk 'FNR > 1 { n = split($2, a, ":"); if (a[n] ~ /^[0-9A-F][0-9A-F][0-9A-F][0-9A-F]$/) print a[n] }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u)
+    [ -n "$hex" ] || return 0
+    # shellcheck disable=SC2046,SC2086 # one word per port, on purpose
+    printf '%d\n' $(printf '0x%s ' $hex)
 }
 
 port_in_use() {
@@ -164,17 +164,11 @@ port_in_use() {
 }
 
 port_listening() {
-    local file local_address state
-    for file in /proc/net/tcp /proc/net/tcp6; do
-        [ -r "$file" ] || continue
-        while read -r _ local_address _ state _; do
-            # 0A is TCP_LISTEN.
-            if [ "$state" = 0A ] && [ "$((0x${local_address##*:}))" = "$1" ]; then
-                return 0
-            fi
-        done <"$file"
-    done
-    return 1
+    # 0A is TCP_LISTEN; the local address ends with the port in four hex digits.
+    local want
+    want=$(printf '%04X' "$1")
+    awk -v want=":$want" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == want { found = 1; exit } END { exit !found }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # Prints three distinct free ports. They come from below the kernel's ephemeral range (ip_local_port_range), so the
