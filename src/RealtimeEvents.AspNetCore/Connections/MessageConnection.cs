@@ -55,7 +55,7 @@ internal abstract class MessageConnection : RealtimeConnection
 
     public override void OnTick()
     {
-        _rateLimiter.TryReplenish(); // adds a second's worth once a second has passed; otherwise does nothing
+        _rateLimiter.TryReplenish(); // adds MessagesPerSecond per second since the last call, pro rata, up to the burst
         base.OnTick();
     }
 

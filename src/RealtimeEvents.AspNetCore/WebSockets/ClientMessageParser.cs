@@ -25,43 +25,13 @@ internal static class ClientMessageParser
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage, "A message must be a JSON object with an \"op\" field.");
+                return ParseMessage(document.RootElement);
             }
-
-            if (!TryGetId(root, out var id, out var invalidId))
+            catch (InvalidOperationException)
             {
-                return invalidId;
-            }
-
-            if (!root.TryGetProperty("op", out var opElement))
-            {
-                return ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"op\" is required: subscribe, unsubscribe or ping.", id);
-            }
-
-            if (opElement.ValueKind != JsonValueKind.String)
-            {
-                return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"op\" must be a string: subscribe, unsubscribe or ping.", id);
-            }
-
-            var op = opElement.GetString();
-            switch (op)
-            {
-                case RealtimeProtocol.Subscribe:
-                    return id is null
-                        ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the subscription's id, unique on this connection.")
-                        : ParseSubscribe(root, id);
-                case RealtimeProtocol.Unsubscribe:
-                    return id is null
-                        ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the id of the subscription to end.")
-                        : new ClientMessage(op, id, null, null, null);
-                case RealtimeProtocol.Ping:
-                    return new ClientMessage(op, id, null, null, null);
-                default:
-                    return ClientMessage.Invalid(ProtocolErrorCodes.UnknownOp,
-                        $"Unknown op \"{Truncate(op)}\": expected subscribe, unsubscribe or ping.", id);
+                return NotUnicode();
             }
         }
     }
@@ -71,6 +41,70 @@ internal static class ClientMessageParser
     /// <c>subscribe</c> message, with the same checks and error codes; an <c>op</c> field is not needed.
     /// </summary>
     public static ClientMessage ParseSubscribeRequest(JsonElement request)
+    {
+        try
+        {
+            return ParseSubscribeRequestValue(request);
+        }
+        catch (InvalidOperationException)
+        {
+            return NotUnicode();
+        }
+    }
+
+    /// <summary>Checks a subscription id given as a bare value (SignalR's <c>Unsubscribe</c>), like the <c>id</c> field.</summary>
+    public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength };
+
+    /// <summary>
+    /// JSON text may escape a lone surrogate (<c>"\ud800"</c>), which is not Unicode text: System.Text.Json refuses to read
+    /// such a string or property name with <see cref="InvalidOperationException"/>. Answered <c>malformed_message</c>, so the
+    /// exception does not end the connection.
+    /// </summary>
+    private static ClientMessage NotUnicode() => ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage,
+        "The message is not valid Unicode text: it escapes a lone surrogate such as \\ud800.");
+
+    private static ClientMessage ParseMessage(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.MalformedMessage, "A message must be a JSON object with an \"op\" field.");
+        }
+
+        if (!TryGetId(root, out var id, out var invalidId))
+        {
+            return invalidId;
+        }
+
+        if (!root.TryGetProperty("op", out var opElement))
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"op\" is required: subscribe, unsubscribe or ping.", id);
+        }
+
+        if (opElement.ValueKind != JsonValueKind.String)
+        {
+            return ClientMessage.Invalid(ProtocolErrorCodes.InvalidField, "Field \"op\" must be a string: subscribe, unsubscribe or ping.", id);
+        }
+
+        var op = opElement.GetString();
+        switch (op)
+        {
+            case RealtimeProtocol.Subscribe:
+                return id is null
+                    ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the subscription's id, unique on this connection.")
+                    : ParseSubscribe(root, id);
+            case RealtimeProtocol.Unsubscribe:
+                return id is null
+                    ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the id of the subscription to end.")
+                    : new ClientMessage(op, id, null, null, null);
+            case RealtimeProtocol.Ping:
+                return new ClientMessage(op, id, null, null, null);
+            default:
+                return ClientMessage.Invalid(ProtocolErrorCodes.UnknownOp,
+                    $"Unknown op \"{Truncate(op)}\": expected subscribe, unsubscribe or ping.", id);
+        }
+    }
+
+    private static ClientMessage ParseSubscribeRequestValue(JsonElement request)
     {
         if (request.ValueKind != JsonValueKind.Object)
         {
@@ -87,9 +121,6 @@ internal static class ClientMessageParser
             ? ClientMessage.Invalid(ProtocolErrorCodes.MissingField, "Field \"id\" is required: the subscription's id, unique on this connection.")
             : ParseSubscribe(request, id);
     }
-
-    /// <summary>Checks a subscription id given as a bare value (SignalR's <c>Unsubscribe</c>), like the <c>id</c> field.</summary>
-    public static bool IsValidId(string? id) => id is { Length: > 0 and <= MaxIdLength };
 
     private static bool TryGetId(JsonElement root, out string? id, out ClientMessage invalid)
     {

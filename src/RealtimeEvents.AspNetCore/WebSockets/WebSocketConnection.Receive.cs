@@ -79,11 +79,20 @@ internal sealed partial class WebSocketConnection
 
     /// <summary>
     /// Reads the rest of the message whose first frame <paramref name="start"/> (a zero-byte read) announced, into a
-    /// rented buffer grown up to the size limit; beyond it, stops reading. The caller returns the buffer.
+    /// rented buffer with room for the largest allowed message plus one byte; beyond it, stops reading. The caller returns
+    /// the buffer.
     /// </summary>
+    /// <remarks>
+    /// The runtime's WebSocket returns at most one frame per read, and splits a frame only when the space offered is
+    /// smaller than what is left of it. Offering the whole allowance makes every read exactly one frame, so the fragment
+    /// count is a count of frames (a buffer grown step by step split frames at each step, and a message of 64 frames
+    /// could count 66); and never offering more than the allowance stops a frame that claims a huge length from keeping
+    /// the read waiting for bytes beyond the limit.
+    /// </remarks>
     private async ValueTask<(Inbound Kind, int Length, byte[] Buffer)> ReceiveMessageAsync(ValueWebSocketReceiveResult start)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBuffer);
+        var allowance = Options.MaxMessageBytes + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(allowance);
         var length = 0;
         var fragments = 0;
         var binary = start.MessageType == WebSocketMessageType.Binary;
@@ -96,20 +105,7 @@ internal sealed partial class WebSocketConnection
 
             while (true)
             {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length > Options.MaxMessageBytes)
-                    {
-                        return (Inbound.TooLarge, length, buffer);
-                    }
-
-                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, Options.MaxMessageBytes + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(length), Aborted).ConfigureAwait(false);
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(length, allowance - length), Aborted).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return (Inbound.Close, 0, buffer);

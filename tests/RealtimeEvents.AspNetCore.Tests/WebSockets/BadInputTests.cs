@@ -204,6 +204,46 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task SixtyFourFragmentsOfALargeMessage_AreHandledLikeTheWholeMessage_NotCountedAsMoreFragments()
+    {
+        // Regression: the receive buffer grew from 4 KiB in steps, and each step split the frame being read into two reads,
+        // each counted as a fragment, so 64 fragments of 250 bytes counted 66 and closed the connection 1008.
+        await using var host = await TestHost.StartAsync();
+        await using var client = await ProtocolClient.ConnectAsync(host.WebSocketUri());
+        var head = "{\"op\":\"ping\",\"id\":\"f\",\"pad\":\"";
+        var message = Encoding.UTF8.GetBytes(head + new string('x', 16_000 - head.Length - 2) + "\"}");
+
+        for (var i = 0; i < 64; i++)
+        {
+            await client.Socket.SendAsync(message.AsMemory(i * 250, 250), WebSocketMessageType.Text, endOfMessage: i == 63, CancellationToken.None).WithTimeout();
+        }
+
+        var pong = await client.ReceiveAsync();
+        Assert.Equal("pong", pong.GetProperty("op").GetString());
+        Assert.Equal("f", pong.GetProperty("id").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"op\":\"ping\",\"id\":\"\\ud800\"}")]
+    [InlineData("{\"op\":\"subscribe\",\"id\":\"s\",\"topics\":[\"tasks/\\udfff\"]}")]
+    [InlineData("{\"op\":\"subscribe\",\"id\":\"s\",\"meta\":{\"\\udc00\":\"v\"}}")]
+    public async Task LoneSurrogateEscape_GetsMalformedMessage_InsteadOfEndingTheConnection(string message)
+    {
+        // Regression: System.Text.Json refuses to read a string escaping a lone surrogate; the exception escaped the receive
+        // loop, the connection ended with 1000 "Closing." and the host logged an unhandled error.
+        await using var host = await TestHost.StartAsync();
+        await using var client = await ProtocolClient.ConnectAsync(host.WebSocketUri());
+
+        await client.SendAsync(message);
+        var error = await client.ReceiveAsync();
+
+        Assert.Equal(ProtocolErrorCodes.MalformedMessage, error.GetProperty("code").GetString());
+        Assert.False(error.TryGetProperty("id", out _));
+        var subscribed = await client.SubscribeAsync("ok", topics: ["tasks/**"]);
+        Assert.Equal("subscribed", subscribed.GetProperty("op").GetString());
+    }
+
+    [Fact]
     public async Task FragmentFlood_IsClosed1008()
     {
         await using var host = await TestHost.StartAsync();
