@@ -79,22 +79,28 @@ internal sealed partial class WebSocketConnection
 
     /// <summary>
     /// Reads the rest of the message whose first frame <paramref name="start"/> (a zero-byte read) announced, into a
-    /// rented buffer with room for the largest allowed message plus one byte; beyond it, stops reading. The caller returns
-    /// the buffer.
+    /// rented buffer grown up to the size limit plus one byte; beyond it, stops reading. The caller returns the buffer.
     /// </summary>
     /// <remarks>
-    /// The runtime's WebSocket returns at most one frame per read, and splits a frame only when the space offered is
-    /// smaller than what is left of it. Offering the whole allowance makes every read exactly one frame, so the fragment
-    /// count is a count of frames (a buffer grown step by step split frames at each step, and a message of 64 frames
-    /// could count 66); and never offering more than the allowance stops a frame that claims a huge length from keeping
-    /// the read waiting for bytes beyond the limit.
+    /// <para>
+    /// The buffer starts small and grows with what the client actually sent, so a client that announces a message and
+    /// stalls pins little memory. No read offers more than the allowance: a frame that claims a huge length gets
+    /// <c>message_too_large</c> as soon as one byte past the limit arrived, instead of the read waiting for bytes beyond it.
+    /// </para>
+    /// <para>
+    /// The runtime's WebSocket returns at most one frame per read. A read that filled all the space offered may have
+    /// stopped inside a frame, so the read after it is not counted as a new fragment: growing the buffer never makes 64
+    /// fragments count as more (it made a message of 64 frames count 66). The count errs on the lenient side only: a
+    /// frame that ended exactly at the end of the space offered makes the next frame go uncounted.
+    /// </para>
     /// </remarks>
     private async ValueTask<(Inbound Kind, int Length, byte[] Buffer)> ReceiveMessageAsync(ValueWebSocketReceiveResult start)
     {
         var allowance = Options.MaxMessageBytes + 1;
-        var buffer = ArrayPool<byte>.Shared.Rent(allowance);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBuffer, allowance));
         var length = 0;
         var fragments = 0;
+        var frameMayContinue = false;
         var binary = start.MessageType == WebSocketMessageType.Binary;
         try
         {
@@ -105,7 +111,17 @@ internal sealed partial class WebSocketConnection
 
             while (true)
             {
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(length, allowance - length), Aborted).ConfigureAwait(false);
+                if (length == buffer.Length)
+                {
+                    // Room for more: length is at most MaxMessageBytes here, below the allowance.
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, allowance));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var offered = Math.Min(buffer.Length, allowance) - length;
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(length, offered), Aborted).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return (Inbound.Close, 0, buffer);
@@ -118,11 +134,12 @@ internal sealed partial class WebSocketConnection
                     return (Inbound.TooLarge, length, buffer);
                 }
 
-                if (++fragments > MaxFragmentsPerMessage)
+                if (!frameMayContinue && ++fragments > MaxFragmentsPerMessage)
                 {
                     return (Inbound.TooFragmented, length, buffer);
                 }
 
+                frameMayContinue = result.Count == offered && !result.EndOfMessage;
                 if (result.EndOfMessage)
                 {
                     return (binary ? Inbound.Binary : Inbound.Text, length, buffer);

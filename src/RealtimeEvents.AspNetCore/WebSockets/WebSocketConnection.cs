@@ -12,6 +12,7 @@ namespace RealtimeEvents.AspNetCore.WebSockets;
 /// </summary>
 internal sealed partial class WebSocketConnection : MessageConnection
 {
+    private const int InitialReceiveBuffer = 4096;
     private const int MaxFragmentsPerMessage = 64;
 
     private readonly WebSocket _socket;
