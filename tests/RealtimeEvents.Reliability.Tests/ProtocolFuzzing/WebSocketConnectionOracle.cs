@@ -9,8 +9,8 @@ namespace RealtimeEvents.Reliability.Tests.ProtocolFuzzing;
 /// counter (Limits, and the "violation" column of Error codes), the subscriptions held, and the message rate limiter.
 /// </summary>
 /// <remarks>
-/// The rate limiter is a token bucket that starts full (<c>MessageBurst</c>) and is refilled on the node's once-a-second
-/// tick with <c>MessagesPerSecond</c> tokens per second since the last refill, pro rata (the runtime's
+/// The rate limiter is a token bucket that starts full (<c>MessageBurst</c>) and is refilled on the node's tick (at most
+/// a second) with <c>MessagesPerSecond</c> tokens per second since the last refill, pro rata (the runtime's
 /// <c>TokenBucketRateLimiter.TryReplenish</c>), so a connection's first refill may come at any moment of its first second.
 /// By <see cref="Age"/> (started before the connection was opened) at most <c>MessageBurst + MessagesPerSecond × age</c>
 /// messages can have had a token: below the burst a message is certainly handled, at or past that bound certainly
