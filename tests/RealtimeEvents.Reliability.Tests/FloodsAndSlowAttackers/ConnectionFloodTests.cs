@@ -27,7 +27,14 @@ public sealed class ConnectionFloodTests(ITestOutputHelper output)
         var attempts = ReliabilityRun.IsLong ? 4000 : 300;
         var parallel = ReliabilityRun.IsLong ? 400 : 300; // under Kestrel's accept backlog (512), so no connect waits out a SYN retry
 
-        await using var host = await TestHost.StartAsync(transport: o => o.MaxConnections = MaxConnections);
+        await using var host = await TestHost.StartAsync(transport: o =>
+        {
+            o.MaxConnections = MaxConnections;
+            // The idle clients holding the slots never read, so they never answer pings: a heartbeat timeout that
+            // dropped them during a slow run would free slots the test counts on.
+            o.HeartbeatInterval = TimeSpan.FromMinutes(5);
+            o.HeartbeatTimeout = TimeSpan.FromMinutes(10);
+        });
         await using var control = await ControlGroup.StartAsync(host, clients: ControlClients);
         var idleWebSockets = new List<ProtocolClient>();
         var idleStreams = new List<RawConnection>();

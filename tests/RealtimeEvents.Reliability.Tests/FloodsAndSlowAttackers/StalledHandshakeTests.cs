@@ -32,8 +32,8 @@ public sealed class StalledHandshakeTests(ITestOutputHelper output)
         output.WriteLine(ReliabilityRun.Describe(seed));
         var random = new Random(seed);
         var perKind = ReliabilityRun.IsLong ? 1000 : 200;
-        // The default heartbeat here: the real clients below do not read, so they would not answer a short one's pings.
-        await using var host = await StartHostAsync(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30));
+        // A long heartbeat here: the real clients below do not read, so they would not answer pings, and a slow run must not drop them.
+        await using var host = await StartHostAsync(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
         await using var control = await ControlGroup.StartAsync(host, clients: ControlClients);
 
         var silent = new List<RawConnection>();

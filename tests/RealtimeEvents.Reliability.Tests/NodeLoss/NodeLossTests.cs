@@ -197,12 +197,32 @@ public sealed class NodeLossTests(ITestOutputHelper output)
         finally
         {
             await stop.CancelAsync();
+            var cleanup = new List<Exception>();
             foreach (var node in processes)
             {
-                await node.DisposeAsync();
+                try
+                {
+                    await node.DisposeAsync();
+                }
+                catch (Exception ex)
+                {
+                    cleanup.Add(ex); // the other nodes are still stopped; the test's own failure is not hidden
+                }
             }
 
-            await TestBroker.DeleteStreamAsync(stream);
+            try
+            {
+                await TestBroker.DeleteStreamAsync(stream);
+            }
+            catch (Exception ex)
+            {
+                cleanup.Add(ex);
+            }
+
+            foreach (var failure in cleanup)
+            {
+                output.WriteLine($"cleanup failed: {failure}");
+            }
         }
     }
 

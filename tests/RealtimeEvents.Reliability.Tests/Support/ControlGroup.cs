@@ -82,6 +82,15 @@ internal sealed class ControlGroup : IAsyncDisposable
         var drained = Task.WhenAll(_clients.Select(c => c.WhenReached(published)));
         var firstFailure = Task.WhenAny(_clients.Select(c => c.Failed));
         var finished = await Task.WhenAny(drained, firstFailure, Task.Delay(DrainTimeout)).ConfigureAwait(false);
+        if (finished == drained)
+        {
+            // Every event arrived; each connection must still be open too: a pong comes after any close the server began.
+            var alive = Task.WhenAll(_clients.Select(c => c.PingAsync()));
+            await Task.WhenAny(alive, firstFailure, Task.Delay(DrainTimeout)).ConfigureAwait(false);
+            Assert.True(alive.IsCompletedSuccessfully || _clients.Any(c => c.Failure is not null),
+                "A control client got no pong after its last event.");
+        }
+
         var failures = _clients.Where(c => c.Failure is not null).Select(c => $"control client {c.Index}: {c.Failure}").ToList();
         Assert.True(failures.Count == 0, string.Join('\n', failures));
         Assert.True(finished == drained,
@@ -97,17 +106,19 @@ internal sealed class ControlGroup : IAsyncDisposable
         {
             await _publisher.WithTimeout(DrainTimeout);
         }
-        catch (Exception) when (_publishFailure is not null)
+        catch (Exception)
         {
-            // Reported by StopAndVerifyAsync.
+            // A failed publisher is reported by StopAndVerifyAsync; disposing must not hide the test's own failure.
         }
-
-        foreach (var client in _clients)
+        finally
         {
-            await client.DisposeAsync();
-        }
+            foreach (var client in _clients)
+            {
+                await client.DisposeAsync();
+            }
 
-        _stop.Dispose();
+            _stop.Dispose();
+        }
     }
 
     private async Task PublishAsync()
@@ -115,11 +126,22 @@ internal sealed class ControlGroup : IAsyncDisposable
         try
         {
             var clock = Stopwatch.StartNew();
+            var counted = 0L; // published when the clock last started
+            var catchUpLimit = Math.Max(1, _eventsPerSecond / 20);
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
             while (!_stop.IsCancellationRequested)
             {
-                // Paced by elapsed time: each tick publishes what the rate allows so far.
-                var due = (long)(clock.Elapsed.TotalSeconds * _eventsPerSecond) + 1;
+                // Paced by elapsed time: each tick publishes what the rate allows so far. After a stall of the publisher
+                // (a GC, a starved thread pool) it does not catch up in a burst, which could overflow the control clients'
+                // queues and be blamed on the server: it publishes at most 50 ms' worth and starts counting again.
+                var due = counted + (long)(clock.Elapsed.TotalSeconds * _eventsPerSecond) + 1;
+                if (due - Published > catchUpLimit)
+                {
+                    due = Published + catchUpLimit;
+                    counted = due;
+                    clock.Restart();
+                }
+
                 while (Published < due && !_stop.IsCancellationRequested)
                 {
                     var n = Published + 1;
@@ -154,6 +176,7 @@ internal sealed class ControlGroup : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _ponged = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Lock _gate = new();
         private readonly List<(long Target, TaskCompletionSource Reached)> _waiters = [];
         private Task _reader = Task.CompletedTask;
@@ -168,6 +191,21 @@ internal sealed class ControlGroup : IAsyncDisposable
         public Task Failed => _failed.Task;
 
         public void Start() => _reader = Task.Run(ReadAsync);
+
+        /// <summary>Sends a <c>ping</c>; completes when its <c>pong</c> arrives.</summary>
+        public async Task PingAsync()
+        {
+            try
+            {
+                await protocol.SendAsync("""{"op":"ping","id":"control-verify"}""").WithTimeout();
+            }
+            catch (Exception e) when (e is WebSocketException or ObjectDisposedException)
+            {
+                Fail($"the server closed the connection (a ping could not be sent: {e.Message})");
+            }
+
+            await _ponged.Task;
+        }
 
         public Task WhenReached(long target)
         {
@@ -224,7 +262,8 @@ internal sealed class ControlGroup : IAsyncDisposable
                         return;
                     }
 
-                    Handle(JsonDocument.Parse(message.ToArray()).RootElement);
+                    using var document = JsonDocument.Parse(message.ToArray());
+                    Handle(document.RootElement);
                 }
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -251,7 +290,14 @@ internal sealed class ControlGroup : IAsyncDisposable
                     }
 
                     break;
-                case "heartbeat" or "pong":
+                case "pong":
+                    if (message.TryGetProperty("id", out var id) && id.ValueEquals("control-verify"))
+                    {
+                        _ponged.TrySetResult();
+                    }
+
+                    break;
+                case "heartbeat":
                     break;
                 default:
                     Fail($"unexpected message {message.GetRawText()}");
