@@ -21,17 +21,23 @@ internal static class QueryRequestParser
             return false;
         }
 
-        var snapshot = routeRequest?.Snapshot ?? false;
-        if (query.TryGetValue("snapshot", out var snapshotText))
+        // A parameter that names one value is refused when repeated: StringValues.ToString() would join the values with
+        // ',' and, for 'id', silently make a subscription id the client never asked for.
+        if (!TryGetSingle(query, "snapshot", out var snapshotText, out error)
+            || !TryGetSingle(query, "id", out var idText, out error)
+            || routeRequest is null && !TryGetSingle(query, "minPriority", out _, out error))
         {
-            if (!bool.TryParse(snapshotText.ToString(), out snapshot))
-            {
-                error = "Query parameter 'snapshot' must be true or false.";
-                return false;
-            }
+            return false;
         }
 
-        var id = query.TryGetValue("id", out var idText) ? idText.ToString() : routeRequest?.Id ?? defaultId;
+        var snapshot = routeRequest?.Snapshot ?? false;
+        if (snapshotText is not null && !bool.TryParse(snapshotText, out snapshot))
+        {
+            error = "Query parameter 'snapshot' must be true or false.";
+            return false;
+        }
+
+        var id = idText ?? routeRequest?.Id ?? defaultId;
         if (routeRequest is not null)
         {
             request = new SubscriptionRequest
@@ -89,7 +95,11 @@ internal static class QueryRequestParser
         var source = "Last-Event-ID header";
         if (string.IsNullOrEmpty(text))
         {
-            text = context.Request.Query["since"].ToString();
+            if (!TryGetSingle(context.Request.Query, "since", out text, out error))
+            {
+                return false;
+            }
+
             source = "query parameter 'since'";
         }
 
@@ -105,6 +115,25 @@ internal static class QueryRequestParser
         }
 
         resumeAfter = position;
+        return true;
+    }
+
+    private static bool TryGetSingle(IQueryCollection query, string name, out string? value, [NotNullWhen(false)] out string? error)
+    {
+        value = null;
+        error = null;
+        if (!query.TryGetValue(name, out var values))
+        {
+            return true;
+        }
+
+        if (values.Count > 1)
+        {
+            error = $"Query parameter '{name}' may be given once.";
+            return false;
+        }
+
+        value = values.ToString();
         return true;
     }
 

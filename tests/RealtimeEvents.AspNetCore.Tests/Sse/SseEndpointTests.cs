@@ -168,6 +168,27 @@ public sealed class SseEndpointTests
         Assert.Empty(host.Broadcaster.Subscriptions);
     }
 
+    // Found by the reliability suite's SSE fuzzer: a repeated 'id' was joined with ',' into an id the client never sent
+    // ("id=a&id=b" subscribed as "a,b"), while the other one-value parameters failed only by the accident of the join.
+    [Theory]
+    [InlineData("?id=a&id=b", "'id'")]
+    [InlineData("?id=a&ID=a", "'id'")]
+    [InlineData("?topic=tasks/t1&minPriority=low&minPriority=low", "'minPriority'")]
+    [InlineData("?snapshot=false&snapshot=false", "'snapshot'")]
+    [InlineData("?since=e:1&since=e:1", "'since'")]
+    public async Task RepeatedOneValueParameter_Is400InvalidField_NotAnIdJoinedWithAComma(string query, string mentioned)
+    {
+        await using var host = await TestHost.StartAsync();
+
+        using var response = await SseClient.GetAsync(host.HttpUri("/realtime/sse" + query), null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync().WithTimeout());
+        Assert.Equal(ProtocolErrorCodes.InvalidField, body.RootElement.GetProperty("code").GetString());
+        Assert.Contains(mentioned, body.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Empty(host.Broadcaster.Subscriptions);
+    }
+
     [Fact]
     public async Task Heartbeat_IsACommentOnAQuietStream()
     {
