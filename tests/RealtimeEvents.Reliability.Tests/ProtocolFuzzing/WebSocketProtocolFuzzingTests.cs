@@ -18,7 +18,6 @@ namespace RealtimeEvents.Reliability.Tests.ProtocolFuzzing;
 public sealed class WebSocketProtocolFuzzingTests(ITestOutputHelper output)
 {
     private const int ControlClients = 2;
-    private const int HistoryEvents = 2_000;
 
     [Fact]
     public async Task SeededHostileInput_GetsTheDocumentedAnswers_AndHarmsNothingElse()
@@ -36,15 +35,8 @@ public sealed class WebSocketProtocolFuzzingTests(ITestOutputHelper output)
 
         // History full before the first reading, so the log (bounded by count) does not grow during the run; filled before
         // the control groups subscribe, as a burst that outruns the dispatcher would evict events before they are routed.
-        foreach (var host in new[] { generous, defaults })
-        {
-            for (var i = 0; i < HistoryEvents; i++)
-            {
-                await host.Publisher.PublishAsync(new EventDraft(EventTypes.Task.Progress, "filler/history")).WithTimeout();
-            }
-
-            await host.Broadcaster.WaitForDispatchAsync(host.Broadcaster.CurrentPosition).WithTimeout();
-        }
+        await FullHistory.FillAsync(generous);
+        await FullHistory.FillAsync(defaults);
 
         await using var generousControl = await ControlGroup.StartAsync(generous, ControlClients, eventsPerSecond: 100);
         await using var defaultsControl = await ControlGroup.StartAsync(defaults, ControlClients, eventsPerSecond: 100);
@@ -137,7 +129,7 @@ public sealed class WebSocketProtocolFuzzingTests(ITestOutputHelper output)
     }
 
     internal static Task<TestHost> StartHostAsync(Action<RealtimeEventsTransportOptions> transport) =>
-        TestHost.StartAsync(transport: o => transport(o), core: o => o.History.MaxEvents = HistoryEvents);
+        TestHost.StartAsync(transport: o => transport(o), core: o => o.History.MaxEvents = FullHistory.Events);
 
     /// <summary>Waits (on connection removals, bounded) until <paramref name="host"/> has at most <paramref name="expected"/> connections.</summary>
     internal static async Task<int> WaitForConnectionsAsync(TestHost host, int expected)
