@@ -13,7 +13,9 @@ internal sealed record ProcessProbe(long ManagedBytes, int OpenFiles, int Thread
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var managed = GC.GetTotalMemory(forceFullCollection: false);
+        // What the last (our) full blocking collection left live; GC.GetTotalMemory's estimate can even go below zero.
+        var info = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+        var managed = info.HeapSizeBytes - info.FragmentedBytes;
         using var process = Process.GetCurrentProcess();
         return new ProcessProbe(managed, CountOpenFiles(), process.Threads.Count, process.WorkingSet64);
     }
