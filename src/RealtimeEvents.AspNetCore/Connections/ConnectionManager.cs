@@ -122,6 +122,9 @@ internal sealed class ConnectionManager
 
     public void Release() => Interlocked.Decrement(ref _reserved);
 
+    /// <summary>The connection slots taken now: connections open or being opened.</summary>
+    public int ReservedSlots => Volatile.Read(ref _reserved);
+
     public static string NewConnectionId()
     {
         Span<byte> bytes = stackalloc byte[9];

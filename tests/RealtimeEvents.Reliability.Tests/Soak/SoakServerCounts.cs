@@ -1,7 +1,5 @@
 using System.Diagnostics.Metrics;
-using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
-using RealtimeEvents.AspNetCore.Connections;
 using RealtimeEvents.AspNetCore.Tests.Support;
 
 namespace RealtimeEvents.Reliability.Tests.Soak;
@@ -14,9 +12,6 @@ namespace RealtimeEvents.Reliability.Tests.Soak;
 /// </summary>
 internal sealed class SoakServerCounts : IDisposable
 {
-    private static readonly FieldInfo ReservedField = typeof(ConnectionManager).GetField("_reserved", BindingFlags.Instance | BindingFlags.NonPublic)
-        ?? throw new InvalidOperationException("ConnectionManager._reserved is gone; update the soak's slot check.");
-
     private readonly MeterListener _listener = new();
     private readonly TestHost _host;
     private long _connections;
@@ -69,7 +64,7 @@ internal sealed class SoakServerCounts : IDisposable
     public long Conflated => Interlocked.Read(ref _conflated);
 
     /// <summary>Gets the connection slots taken now (a slot is taken before the upgrade and given back when the request ends).</summary>
-    public int ReservedSlots => (int)ReservedField.GetValue(_host.Connections)!;
+    public int ReservedSlots => _host.Connections.ReservedSlots;
 
     public void Dispose() => _listener.Dispose();
 }
