@@ -1,7 +1,7 @@
 namespace RealtimeEvents.Reliability.Tests.ProtocolFuzzing;
 
 /// <summary>What docs/protocol.md ("Server-Sent Events") says a request gets: a stream, or an HTTP error with a code.</summary>
-/// <param name="Status">200, the error's status, or 0 for "any 4xx" (Kestrel's own limits, which have no JSON body).</param>
+/// <param name="Status">200, the error's status, or Kestrel's 414 or 431 (its own limits, which have no JSON body).</param>
 /// <param name="Code">The error code of the JSON body; null for a stream or a Kestrel rejection.</param>
 /// <param name="Id">The subscription id <c>subscribed</c> must carry.</param>
 /// <param name="Resumes">The allowed values of <c>subscribed.resume</c> (null for no resume).</param>
@@ -14,7 +14,7 @@ internal sealed record SseExpectation(int Status, string? Code, string? Id, stri
     public override string ToString() => Status switch
     {
         200 => $"200 stream id '{Id}' resume [{string.Join(",", Resumes.Select(r => r ?? "null"))}]{(Position is null ? string.Empty : " position " + Position)}{(Snapshot ? " with snapshots" : string.Empty)}",
-        0 => "a 4xx from Kestrel",
+        414 or 431 => $"{Status} from Kestrel",
         _ => $"{Status} {Code}",
     };
 }
@@ -33,9 +33,15 @@ internal static class SseQueryOracle
 
     public static SseExpectation Expect(string wirePathAndQuery, string? lastEventId, string epoch, long seqAtSend)
     {
-        if ("GET ".Length + wirePathAndQuery.Length + " HTTP/1.1\r\n".Length > MaxRequestLine || lastEventId?.Length > MaxHeaders)
+        // Kestrel's own answers (docs/protocol.md, Server-Sent Events), without the JSON body; the request line first.
+        if ("GET ".Length + wirePathAndQuery.Length + " HTTP/1.1\r\n".Length > MaxRequestLine)
         {
-            return new SseExpectation(0, null, null, [], null, false);
+            return new SseExpectation(414, null, null, [], null, false);
+        }
+
+        if (lastEventId?.Length > MaxHeaders)
+        {
+            return new SseExpectation(431, null, null, [], null, false);
         }
 
         var query = Decode(wirePathAndQuery);
