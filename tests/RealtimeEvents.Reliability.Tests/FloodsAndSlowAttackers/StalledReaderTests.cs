@@ -285,25 +285,13 @@ public sealed class StalledReaderTests(ITestOutputHelper output)
             var pad = new string('x', EventBytes - 64);
             var published = 0L;
             var slowest = TimeSpan.Zero;
-            var clock = Stopwatch.StartNew();
-            var counted = 0L; // published when the clock last started
-            const int CatchUpLimit = EventsPerSecond / 20;
+            var pacer = new PublishPacer(EventsPerSecond);
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
             try
             {
                 do
                 {
-                    // Paced by elapsed time, but after a pause (the probes' full collections, a starved machine) it does not
-                    // catch up in a burst: megabytes published faster than the dispatcher routes them would leave history
-                    // first, and every subscriber, the control group's too, would be told of a history_truncated gap.
-                    var due = counted + (long)(clock.Elapsed.TotalSeconds * EventsPerSecond);
-                    if (due - published > CatchUpLimit)
-                    {
-                        due = published + CatchUpLimit;
-                        counted = due;
-                        clock.Restart();
-                    }
-
+                    var due = pacer.Due(published);
                     while (published < due && !_stop.IsCancellationRequested)
                     {
                         // Each event distinct (n, and a seeded value), so nothing in the server can share one event's bytes with another's.

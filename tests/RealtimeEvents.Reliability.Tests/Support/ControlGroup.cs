@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -125,23 +124,11 @@ internal sealed class ControlGroup : IAsyncDisposable
     {
         try
         {
-            var clock = Stopwatch.StartNew();
-            var counted = 0L; // published when the clock last started
-            var catchUpLimit = Math.Max(1, _eventsPerSecond / 20);
+            var pacer = new PublishPacer(_eventsPerSecond, head: 1);
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
             while (!_stop.IsCancellationRequested)
             {
-                // Paced by elapsed time: each tick publishes what the rate allows so far. After a stall of the publisher
-                // (a GC, a starved thread pool) it does not catch up in a burst, which could overflow the control clients'
-                // queues and be blamed on the server: it publishes at most 50 ms' worth and starts counting again.
-                var due = counted + (long)(clock.Elapsed.TotalSeconds * _eventsPerSecond) + 1;
-                if (due - Published > catchUpLimit)
-                {
-                    due = Published + catchUpLimit;
-                    counted = due;
-                    clock.Restart();
-                }
-
+                var due = pacer.Due(Published);
                 while (Published < due && !_stop.IsCancellationRequested)
                 {
                     var n = Published + 1;
